@@ -1,0 +1,83 @@
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.core.cache import cache
+
+
+def pytest_configure(config):
+    """Test-run settings; each parallel worker gets its own Redis database to clear."""
+    from django.conf import settings
+
+    # Tests render pages without running collectstatic first.
+    settings.STORAGES["staticfiles"]["BACKEND"] = (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if settings.REDIS_URL and worker.startswith("gw"):
+        parts = urlsplit(settings.REDIS_URL)
+        db = 1 + int(worker[2:]) % 15
+        settings.CACHES["default"]["LOCATION"] = urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (page cache, presence throttle, rate limits)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_member(db):
+    from townsquare.accounts.models import User
+
+    counter = iter(range(1, 10_000))
+
+    def make(username=None, *, role="member", password="a-long-Passphrase-42", **extra):
+        username = username or f"member{next(counter)}"
+        user = User(username=username, email=extra.pop("email", f"{username}@example.org"),
+                    role=role, **extra)
+        user.set_password(password)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_category(db):
+    from townsquare.forum.models import Category
+
+    counter = iter(range(1, 10_000))
+
+    def make(title=None, **extra):
+        n = next(counter)
+        title = title or f"Category {n}"
+        return Category.objects.create(title=title, slug=extra.pop("slug", f"category-{n}"),
+                                       position=n, **extra)
+
+    return make
+
+
+@pytest.fixture
+def make_topic(make_member, make_category):
+    from townsquare.forum.actions import start_topic
+
+    def make(*, author=None, category=None, title="A topic to discuss", body="Opening post.",
+             **extra):
+        return start_topic(author=author or make_member(), category=category or make_category(),
+                           title=title, body=body, **extra)
+
+    return make
+
+
+@pytest.fixture
+def add_replies():
+    from townsquare.forum.actions import post_reply
+
+    def add(topic, count, *, authors):
+        return [post_reply(author=authors[i % len(authors)], topic=topic, body=f"Reply {i + 1}")
+                for i in range(count)]
+
+    return add

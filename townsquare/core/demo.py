@@ -1,0 +1,193 @@
+"""The demo community, written for Townsquare: every name, outlet and story here is invented."""
+
+import io
+import os
+from datetime import date, timedelta
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from townsquare.accounts.models import Role, User
+from townsquare.core.markup import quote_block
+from townsquare.forum.actions import post_reply, start_topic
+from townsquare.forum.models import Category
+from townsquare.reactions.actions import react_to_post
+
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "townsquare-demo")
+
+MEMBERS = [
+    ("newsdesk", Role.EDITOR, "The editorial desk. We adapt stories from partner newspapers."),
+    ("admin", Role.ADMIN, "Keeps the lights on."),
+    ("mara", Role.MEMBER, "Birdwatcher, kayaker, occasional grump about water tables."),
+    ("tomasz", Role.MEMBER, "Hydrologist by training, sceptic by temperament."),
+    ("priya", Role.MODERATOR, "Moderator. Be kind, cite sources."),
+    ("jonas", Role.MEMBER, "Lurker turned poster."),
+    ("elif", Role.MEMBER, "Maps, charts and too much coffee."),
+]
+
+CATEGORIES = [
+    ("News desk", "news-desk", "Stories adapted by our editors from partner newspapers.",
+     Role.EDITOR),
+    ("Environment", "environment", "Climate, land, water and the living world.",
+     Role.MEMBER),
+    ("Science & technology", "science-technology", "Research, engineering and gadgets.",
+     Role.MEMBER),
+    ("Community lounge", "community-lounge", "Introductions, off-topic chat and site feedback.",
+     Role.MEMBER),
+]
+
+STORY_TITLE = "Restored marshes in the Lower Vell basin pass 1,200 km² after a wet spring"
+
+STORY = """The Lower Vell basin now holds more restored wetland than at any point since \
+records began, according to figures released on Wednesday by the Vell Basin Authority.
+
+![Flooded meadows along the lower river](/media/demo/image.png)
+
+Surveyors counted **1,214 km²** of functioning marsh at the end of June, up from 1,046 km² \
+at the end of March. Most of the gain came from old drainage channels that were blocked \
+during the winter and refilled when the spring rains arrived.
+
+"We closed the last sluice in February and then we simply waited," said Ilse Marten, who \
+leads the authority's restoration team. "The water did the rest."
+
+Monthly totals from the authority's survey:
+
+| Month | Restored marsh (km²) | Change (km²) |
+|---|---:|---:|
+| March | 1,046 | +12 |
+| April | 1,103 | +57 |
+| May | 1,171 | +68 |
+| June | 1,214 | +43 |
+
+![Survey map of the restored areas](/media/demo/image-1.png)
+
+Farmers on the basin's eastern edge are less enthusiastic. "Every square kilometre of marsh \
+was a square kilometre of grazing," said Bram Olde, who keeps sheep near the village of \
+Hesk. He said compensation payments had arrived late two years running.
+
+The authority says grazing leases on the wettest land will be renegotiated in the autumn, \
+and that a further 150 km² is earmarked for restoration by 2027.
+
+Birders have already noticed. Counts of breeding bitterns in the basin rose from 11 \
+booming males in 2023 to 26 this spring, the regional ornithological society reported.
+
+"Twenty-six is not a big number," said the society's survey lead, Anouk Veer. "But two \
+years ago we were talking about losing them here altogether."
+
+The full survey is due to be published in September."""
+
+THREAD = [
+    # (author, minutes after the story, body, quote index or None)
+    ("mara", 40, "Went out there last weekend. The old peat cuttings near Hesk are full of "
+     "water again and the noise from the reed beds at dusk is something else.", None),
+    ("tomasz", 95, "Good news, but I'd like to see how they define *functioning* marsh. A "
+     "wet field for three months is not the same thing as a wetland.", 0),
+    ("elif", 101, "Fair question. The authority's method note says a parcel counts once it "
+     "has held standing water for 120 days and has a survey of its plants. So it's not just "
+     "a wet field.", 2),
+    ("jonas", 180, "Bitterns from 11 to 26 in two years is a lovely line to read on a "
+     "Thursday.", None),
+    ("tomasz", 240, "Thanks — 120 days is a reasonable bar. I withdraw half my grumble.", 3),
+]
+
+LOUNGE = [
+    ("jonas", "Hello from a long-time lurker",
+     "I've been reading here for a year. Finally made an account. Hello!",
+     ["Welcome, jonas! Glad you said hello.", "Welcome aboard. The environment threads are "
+      "the best part of this place."]),
+    ("elif", "What's the best way to share a chart in a post?",
+     "I keep making little charts from the news stories. Screenshots feel clumsy — any tips?",
+     ["A table in Markdown works well for small numbers: `| a | b |` rows.",
+      "Tables also read better on phones than screenshots do."]),
+]
+
+
+def _demo_image(name: str, colour: tuple[int, int, int], label: str) -> str:
+    image = Image.new("RGB", (960, 420), colour)
+    draw = ImageDraw.Draw(image)
+    for i in range(0, 960, 48):
+        draw.line([(i, 420), (i + 200, 180)], fill=(255, 255, 255), width=2)
+    draw.rectangle([24, 24, 420, 84], fill=(255, 255, 255))
+    draw.text((40, 44), label, fill=(20, 40, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    path = f"demo/{name}"
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    default_storage.save(path, ContentFile(buffer.getvalue()))
+    return path
+
+
+@transaction.atomic
+def load_demo() -> dict[str, int]:
+    now = timezone.now()
+    members = {}
+    for username, role, bio in MEMBERS:
+        user, _ = User.objects.get_or_create(
+            username=username,
+            defaults={"email": f"{username}@example.org", "role": role, "bio": bio},
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.save()
+        members[username] = user
+    categories = {}
+    for position, (title, slug, description, start_role) in enumerate(CATEGORIES):
+        categories[slug], _ = Category.objects.get_or_create(
+            slug=slug,
+            defaults={"title": title, "description": description, "position": position,
+                      "start_role": start_role},
+        )
+    _demo_image("image.png", (46, 110, 92), "Lower Vell, flooded meadows")
+    _demo_image("image-1.png", (58, 90, 140), "Survey map: restored marsh")
+
+    started = now - timedelta(hours=5)
+    story = start_topic(
+        author=members["newsdesk"], category=categories["news-desk"], title=STORY_TITLE,
+        body=STORY, source_name="The Vell Valley Courier",
+        source_url="https://courier.example/2025/07/03/vell-marshes",
+        source_date=date(2025, 7, 3), created=started,
+    )
+    opening = story.posts.get(position=1)
+    posts = [opening]
+    for author, minutes, body, quote in THREAD:
+        if quote is not None:
+            quoted = posts[quote]
+            excerpt = quoted.body.split("\n\n")[0] if quoted.position == 1 else quoted.body
+            body = quote_block(quoted.pk, excerpt) + body
+        posts.append(post_reply(author=members[author], topic=story, body=body,
+                                created=started + timedelta(minutes=minutes)))
+    react_to_post(member=members["mara"], post=opening, kind="love")
+    react_to_post(member=members["jonas"], post=opening, kind="haha")
+    react_to_post(member=members["elif"], post=posts[2], kind="haha")
+    react_to_post(member=members["mara"], post=posts[3], kind="thanks")
+    react_to_post(member=members["tomasz"], post=posts[3], kind="like")
+    react_to_post(member=members["priya"], post=posts[4], kind="love")
+
+    topics, total_posts = 1, len(posts)
+    for index, (author, title, body, replies) in enumerate(LOUNGE):
+        created = now - timedelta(days=2 + index)
+        topic = start_topic(author=members[author], category=categories["community-lounge"],
+                            title=title, body=body, created=created)
+        for offset, reply in enumerate(replies):
+            who = ["priya", "mara", "tomasz"][offset % 3]
+            post_reply(author=members[who], topic=topic, body=reply,
+                       created=created + timedelta(hours=offset + 1))
+        topics, total_posts = topics + 1, total_posts + 1 + len(replies)
+
+    long_topic = start_topic(
+        author=members["tomasz"], category=categories["science-technology"],
+        title="Reading group: a year of river-gauge data, one week at a time",
+        body="Each week I'll post one week of gauge readings and what stood out. Join in!",
+        created=now - timedelta(days=60),
+    )
+    for week in range(1, 46):
+        who = ["tomasz", "elif", "mara", "jonas"][week % 4]
+        post_reply(author=members[who], topic=long_topic,
+                   body=f"Week {week}: peak flow came on day {week % 7 + 1}; "
+                        f"nothing unusual beyond a {week % 5 + 1} cm overnight rise.",
+                   created=now - timedelta(days=60) + timedelta(days=week))
+    return {"members": len(members), "topics": topics + 1, "posts": total_posts + 46}

@@ -1,0 +1,25 @@
+from townsquare.core.errors import NotFound
+
+
+def parse_page(request, last_page: int) -> int:
+    """The requested page number; a page that is not a number or past the end is a 404."""
+    raw = request.GET.get("page", "1")
+    try:
+        page = int(raw)
+    except ValueError:
+        raise NotFound("That page does not exist.") from None
+    if page < 1 or page > max(last_page, 1):
+        raise NotFound(f"That page does not exist: there are {max(last_page, 1)} pages.")
+    return page
+
+
+def page_links(page: int, last_page: int, around: int = 2) -> list[int | None]:
+    """Page numbers to link, with None where a run of pages is left out."""
+    wanted = {1, last_page, *range(page - around, page + around + 1)}
+    numbers = sorted(n for n in wanted if 1 <= n <= last_page)
+    links: list[int | None] = []
+    for n in numbers:
+        if links and n - links[-1] > 1:
+            links.append(None)
+        links.append(n)
+    return links

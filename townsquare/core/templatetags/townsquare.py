@@ -1,0 +1,25 @@
+from django import template
+from django.utils.safestring import mark_safe
+
+from townsquare.core.timefmt import refresh_relative_times, time_element
+
+register = template.Library()
+
+
+@register.filter
+def reltime(moment):
+    """A `<time datetime>` element whose text is relative to now ("6 minutes ago")."""
+    if not moment:
+        return ""
+    return mark_safe(time_element(moment))
+
+
+@register.filter
+def stored_html(html):
+    """HTML rendered and sanitised at write time, with its relative times brought up to date."""
+    return mark_safe(refresh_relative_times(html))
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from .actions import bump_topic_version
+from .models import Category, Post, Topic
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "position", "start_role", "topic_count", "post_count")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("topic_count", "post_count", "last_activity")
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "author", "post_count", "pinned", "locked", "hidden")
+    list_filter = ("category", "pinned", "locked", "hidden")
+    search_fields = ("title",)
+    raw_id_fields = ("author", "last_poster")
+    readonly_fields = ("post_count", "last_activity", "version", "views")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bump_topic_version(obj.pk)  # cached pages of the topic must not outlive the change
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("pk", "topic", "position", "author", "created", "hidden")
+    list_filter = ("hidden",)
+    raw_id_fields = ("topic", "author", "quotes_post")
+    # Bodies change through the editor (which re-renders them), not here.
+    readonly_fields = ("position", "body", "html", "reaction_counts")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bump_topic_version(obj.topic_id)

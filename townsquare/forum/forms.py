@@ -1,0 +1,48 @@
+from django import forms
+from django.conf import settings
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=settings.POST_MAX_CHARS,
+        strip=False,
+        error_messages={
+            "required": "Write something before posting.",
+            "max_length": "Posts are limited to %(limit_value)s characters (this one has "
+            "%(show_value)s).",
+        },
+    )
+    submit_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    on_page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class TopicForm(forms.Form):
+    category = forms.ModelChoiceField(queryset=None, empty_label=None)
+    title = forms.CharField(
+        max_length=settings.TITLE_MAX_CHARS,
+        error_messages={"required": "Give the topic a title."},
+    )
+    body = forms.CharField(
+        label="Post",
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=settings.POST_MAX_CHARS,
+        strip=False,
+        error_messages={"required": "Write something before posting."},
+    )
+    source_name = forms.CharField(label="Source name", required=False, max_length=200)
+    source_url = forms.URLField(
+        label="Source URL", required=False, max_length=500, assume_scheme="https"
+    )
+    source_date = forms.DateField(
+        label="Source date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    submit_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, categories, show_source: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories
+        if not show_source:
+            for name in ("source_name", "source_url", "source_date"):
+                del self.fields[name]

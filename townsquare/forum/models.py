@@ -1,0 +1,127 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from townsquare.accounts.models import Role
+
+
+class Category(models.Model):
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    position = models.IntegerField(default=0)
+    # Who may start topics here: members anywhere, editors only on a news desk category.
+    start_role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Counters kept by the actions that change them, so lists never count rows.
+    topic_count = models.PositiveIntegerField(default=0)
+    post_count = models.PositiveIntegerField(default=0)
+    last_activity = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("category", args=[self.pk, self.slug])
+
+
+class Topic(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="topics")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topics"
+    )
+    title = models.CharField(max_length=settings.TITLE_MAX_CHARS)
+    slug = models.SlugField(max_length=settings.TITLE_MAX_CHARS, allow_unicode=False)
+    created = models.DateTimeField()
+    pinned = models.BooleanField(default=False)
+    locked = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    # News attribution of an adapted article: "Adapted by {site} from {source} {date}".
+    source_name = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    source_date = models.DateField(null=True, blank=True)
+    # Kept by the actions: number of posts (opening post included), last activity and
+    # its author, and a version bumped on every change that alters a rendered page.
+    post_count = models.PositiveIntegerField(default=0)
+    last_activity = models.DateTimeField()
+    last_poster = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    views = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["category", "-pinned", "-last_activity"], name="topic_category_list"
+            ),
+            models.Index(fields=["-last_activity"], name="topic_latest"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("topic", args=[self.pk, self.slug])
+
+    @property
+    def reply_count(self) -> int:
+        return max(self.post_count - 1, 0)
+
+    @property
+    def page_count(self) -> int:
+        per_page = settings.POSTS_PER_PAGE
+        return max(1, (self.post_count + per_page - 1) // per_page)
+
+
+class Post(models.Model):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
+    # 1-based place in the topic, fixed at write time: pages are ranges of positions,
+    # so the last page of a long topic costs what the first does.
+    position = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    created = models.DateTimeField()
+    body = models.TextField()
+    html = models.TextField()
+    quotes_post = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="quoted_by"
+    )
+    edited = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+    reaction_counts = models.JSONField(default=dict, blank=True)
+    # A token the reply form carries, so a double-submitted form stores one post.
+    submit_token = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "position"], name="post_topic_position"),
+            models.UniqueConstraint(
+                fields=["author", "submit_token"], name="post_author_submit_token"
+            ),
+        ]
+        indexes = [models.Index(fields=["author", "-created"], name="post_author_recent")]
+
+    def __str__(self):
+        return f"Post {self.pk} in topic {self.topic_id}"
+
+    def get_absolute_url(self):
+        return reverse("post", args=[self.pk])
+
+    @property
+    def page(self) -> int:
+        return (self.position - 1) // settings.POSTS_PER_PAGE + 1
+
+    @property
+    def reaction_list(self) -> list[tuple[str, str, int]]:
+        """(kind, label, count) for each reaction the post has, in the site's order."""
+        from townsquare.reactions.queries import reaction_summary
+
+        return reaction_summary(self.reaction_counts)

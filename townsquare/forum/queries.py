@@ -1,0 +1,71 @@
+"""Reads for the forum's pages, each with the joins its page needs and nothing more."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from townsquare.core.errors import NotFound
+
+from . import permissions
+from .models import Category, Post, Topic
+
+
+def get_category(category_id: int) -> Category:
+    try:
+        return Category.objects.get(pk=category_id)
+    except Category.DoesNotExist:
+        raise NotFound("That category does not exist.") from None
+
+
+def list_categories() -> QuerySet[Category]:
+    return Category.objects.all()
+
+
+def list_latest_topics(limit: int = 15) -> QuerySet[Topic]:
+    return (
+        Topic.objects.filter(hidden=False)
+        .select_related("category", "author", "last_poster")
+        .order_by("-last_activity")[:limit]
+    )
+
+
+def list_category_topics(category: Category, page: int) -> QuerySet[Topic]:
+    per_page = settings.TOPICS_PER_PAGE
+    start = (page - 1) * per_page
+    return (
+        Topic.objects.filter(category=category, hidden=False)
+        .select_related("author", "last_poster")
+        .order_by("-pinned", "-last_activity")[start : start + per_page]
+    )
+
+
+def get_topic(topic_id: int, user) -> Topic:
+    topic = Topic.objects.select_related("category").filter(pk=topic_id).first()
+    if topic is None or not permissions.can_view_topic(user, topic):
+        raise NotFound("That topic does not exist.")
+    return topic
+
+
+def list_topic_posts(topic: Topic, page: int) -> list[Post]:
+    """One page of posts, selected by position range on the (topic, position) index."""
+    per_page = settings.POSTS_PER_PAGE
+    first = (page - 1) * per_page + 1
+    return list(
+        Post.objects.filter(topic=topic, position__gte=first, position__lt=first + per_page)
+        .select_related("author")
+        .order_by("position")
+    )
+
+
+def get_post(post_id: int, user) -> Post:
+    post = Post.objects.select_related("topic", "topic__category").filter(pk=post_id).first()
+    if post is None or not permissions.can_view_post(user, post):
+        raise NotFound("That post does not exist.")
+    return post
+
+
+def list_member_recent_posts(member, limit: int = 20) -> QuerySet[Post]:
+    return (
+        Post.objects.filter(author=member, hidden=False, topic__hidden=False)
+        .select_related("topic")
+        .order_by("-created")[:limit]
+    )

@@ -1,0 +1,160 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from townsquare.core.errors import Invalid
+from townsquare.core.markup import quote_block
+from townsquare.core.pagecache import guest_page
+from townsquare.core.pagination import page_links, parse_page
+from townsquare.core.ratelimit import check_rate
+from townsquare.live.actions import touch_presence
+from townsquare.live.queries import list_recent_members
+from townsquare.reactions.models import Kind
+from townsquare.reactions.queries import get_member_reactions
+
+from . import actions, permissions, queries
+from .forms import ReplyForm, TopicForm
+from .models import Category
+
+
+@require_safe
+def home(request):
+    return render(request, "forum/home.html", {
+        "categories": queries.list_categories(),
+        "latest": queries.list_latest_topics(),
+    })
+
+
+@require_safe
+def category(request, category_id: int, slug: str):
+    cat = queries.get_category(category_id)
+    if slug != cat.slug:
+        return redirect(cat.get_absolute_url(), permanent=True)
+    last_page = max(1, -(-cat.topic_count // settings.TOPICS_PER_PAGE))
+    page = parse_page(request, last_page)
+    return render(request, "forum/category.html", {
+        "category": cat,
+        "topics": queries.list_category_topics(cat, page),
+        "page": page,
+        "last_page": last_page,
+        "page_links": page_links(page, last_page),
+        "can_start": permissions.can_start_topic(request.user, cat),
+    })
+
+
+@require_safe
+def topic(request, topic_id: int, slug: str):
+    t = queries.get_topic(topic_id, request.user)
+    if slug != t.slug:
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(t.get_absolute_url() + query, permanent=True)
+    page = parse_page(request, t.page_count)
+    touch_presence(member=request.user, topic=t)
+    return guest_page(
+        request,
+        f"page:topic:{t.pk}:v{t.version}:p{page}",
+        lambda: render(request, "forum/topic.html", topic_context(request, t, page)),
+    )
+
+
+def topic_context(request, t, page: int, reply_form: ReplyForm | None = None) -> dict:
+    posts = queries.list_topic_posts(t, page)
+    member = request.user
+    return {
+        "topic": t,
+        "category": t.category,
+        "posts": posts,
+        "page": page,
+        "page_links": page_links(page, t.page_count),
+        "my_reactions": get_member_reactions(member, [p.pk for p in posts]),
+        "reaction_kinds": Kind.choices,
+        "recent_members": list_recent_members(t),
+        "can_reply": permissions.can_reply(member, t),
+        "reply_form": reply_form or new_reply_form(page=page),
+    }
+
+
+def new_reply_form(*, page: int, body: str = "") -> ReplyForm:
+    return ReplyForm(initial={"body": body, "submit_token": uuid.uuid4().hex, "on_page": page})
+
+
+@require_safe
+def post(request, post_id: int):
+    p = queries.get_post(post_id, request.user)
+    url = p.topic.get_absolute_url()
+    if p.page > 1:
+        url += f"?page={p.page}"
+    return redirect(f"{url}#post-{p.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_reply(request, topic_id: int):
+    t = queries.get_topic(topic_id, request.user)
+    if request.method == "GET":
+        body = ""
+        if quote_id := request.GET.get("quote", "").strip():
+            if not quote_id.isdigit():
+                raise Invalid("That quote link is broken.")
+            quoted = queries.get_post(int(quote_id), request.user)
+            body = quote_block(quoted.pk, quoted.body)
+        form = new_reply_form(page=t.page_count, body=body)
+        return render_reply(request, t, form)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return render_reply(request, t, form, status=400)
+    try:
+        check_rate("post", f"user:{request.user.pk}")
+        new = actions.post_reply(author=request.user, topic=t, body=form.cleaned_data["body"],
+                                 submit_token=form.cleaned_data["submit_token"] or None)
+    except Invalid as error:
+        form.add_error("body" if error.field == "body" else None, error.message)
+        return render_reply(request, t, form, status=400)
+    if not request.htmx:
+        return redirect(new.get_absolute_url(), status=303)
+    t.refresh_from_db()
+    on_page = form.cleaned_data["on_page"]
+    return render(request, "forum/topic_reply.html#reply_posted", {
+        "topic": t, "post": new, "posted": new, "appended": on_page == new.page, "can_reply": True,
+        "reply_form": new_reply_form(page=on_page or new.page), "reaction_kinds": Kind.choices,
+        "my_reactions": {},
+    })
+
+
+def render_reply(request, t, form, status=200):
+    template = "forum/topic.html#reply_area" if request.htmx else "forum/topic_reply.html"
+    return render(request, template, {"topic": t, "reply_form": form, "can_reply": True},
+                  status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_new(request):
+    categories = Category.objects.all()
+    allowed = [c.pk for c in categories if permissions.can_start_topic(request.user, c)]
+    categories = categories.filter(pk__in=allowed)
+    show_source = request.user.has_role("editor")
+    if request.method == "GET":
+        initial = {"submit_token": uuid.uuid4().hex, "category": request.GET.get("category")}
+        form = TopicForm(initial=initial, categories=categories, show_source=show_source)
+        return render(request, "forum/topic_new.html", {"form": form})
+    form = TopicForm(request.POST, categories=categories, show_source=show_source)
+    if not form.is_valid():
+        return render(request, "forum/topic_new.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        check_rate("post", f"user:{request.user.pk}")
+        new = actions.start_topic(
+            author=request.user, category=data["category"], title=data["title"],
+            body=data["body"], source_name=data.get("source_name", ""),
+            source_url=data.get("source_url", ""), source_date=data.get("source_date"),
+            submit_token=data["submit_token"] or None,
+        )
+    except Invalid as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return render(request, "forum/topic_new.html", {"form": form}, status=400)
+    return redirect(new.get_absolute_url(), status=303)
+

@@ -1,0 +1,21 @@
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from .models import Presence
+
+# A member's presence is written at most this often per topic, per app process.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def touch_presence(*, member, topic) -> None:
+    """Record that a member is reading a topic (for "Recently Browsing")."""
+    if not member.is_authenticated:
+        return
+    key = f"presence:touched:{topic.pk}:{member.pk}"
+    if not cache.add(key, 1, timeout=int(TOUCH_INTERVAL.total_seconds())):
+        return
+    Presence.objects.update_or_create(
+        topic=topic, user=member, defaults={"seen_at": timezone.now()}
+    )

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    """The site's fixed reaction set, in display order."""
+
+    LIKE = "like", "Like"
+    THANKS = "thanks", "Thanks"
+    HAHA = "haha", "Haha"
+    CONFUSED = "confused", "Confused"
+    SAD = "sad", "Sad"
+    LOVE = "love", "Love It"
+
+
+class Reaction(models.Model):
+    post = models.ForeignKey("forum.Post", on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="reaction_one_per_member"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind} post {self.post_id}"

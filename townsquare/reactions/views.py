@@ -1,0 +1,25 @@
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from townsquare.core.errors import Forbidden
+from townsquare.core.ratelimit import check_rate
+from townsquare.forum.queries import get_post
+
+from . import actions
+from .models import Kind
+
+
+@require_POST
+def post_react(request, post_id: int):
+    if not request.user.is_authenticated:
+        raise Forbidden("Sign in to react to posts.")
+    post = get_post(post_id, request.user)
+    check_rate("react", f"user:{request.user.pk}")
+    mine = actions.react_to_post(member=request.user, post=post, kind=request.POST.get("kind", ""))
+    if not request.htmx:
+        return redirect(post.get_absolute_url(), status=303)
+    post.refresh_from_db(fields=["reaction_counts"])
+    return render(request, "forum/topic.html#reactions", {
+        "post": post, "my_reactions": {post.pk: mine} if mine else {},
+        "reaction_kinds": Kind.choices, "user": request.user,
+    })
