@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from townsquare.core.errors import ActionError
+from townsquare.core.http import see_other
 from townsquare.core.ratelimit import check_rate, client_address
 from townsquare.forum.queries import list_member_recent_posts
 
@@ -26,7 +27,7 @@ def register(request):
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return render(request, "accounts/register.html", {"form": form}, status=error.status)
     login(request, member, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect(_safe_next(request), status=303)
+    return see_other(_safe_next(request))
 
 
 def _safe_next(request) -> str:

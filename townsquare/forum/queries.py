@@ -39,7 +39,7 @@ def list_category_topics(category: Category, page: int) -> QuerySet[Topic]:
 
 
 def get_topic(topic_id: int, user) -> Topic:
-    topic = Topic.objects.select_related("category").filter(pk=topic_id).first()
+    topic = Topic.objects.select_related("category", "author").filter(pk=topic_id).first()
     if topic is None or not permissions.can_view_topic(user, topic):
         raise NotFound("That topic does not exist.")
     return topic
@@ -52,6 +52,7 @@ def list_topic_posts(topic: Topic, page: int) -> list[Post]:
     return list(
         Post.objects.filter(topic=topic, position__gte=first, position__lt=first + per_page)
         .select_related("author")
+        .defer("body", "submit_token")
         .order_by("position")
     )
 

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from townsquare.core.errors import Invalid
+from townsquare.core.http import see_other
 from townsquare.core.markup import quote_block
 from townsquare.core.pagecache import guest_page
 from townsquare.core.pagination import page_links, parse_page
@@ -114,7 +115,7 @@ def topic_reply(request, topic_id: int):
         form.add_error("body" if error.field == "body" else None, error.message)
         return render_reply(request, t, form, status=400)
     if not request.htmx:
-        return redirect(new.get_absolute_url(), status=303)
+        return see_other(new.get_absolute_url())
     t.refresh_from_db()
     on_page = form.cleaned_data["on_page"]
     return render(request, "forum/topic_reply.html#reply_posted", {
@@ -156,5 +157,5 @@ def topic_new(request):
     except Invalid as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return render(request, "forum/topic_new.html", {"form": form}, status=400)
-    return redirect(new.get_absolute_url(), status=303)
+    return see_other(new.get_absolute_url())
 

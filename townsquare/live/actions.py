@@ -16,6 +16,8 @@ def touch_presence(*, member, topic) -> None:
     key = f"presence:touched:{topic.pk}:{member.pk}"
     if not cache.add(key, 1, timeout=int(TOUCH_INTERVAL.total_seconds())):
         return
-    Presence.objects.update_or_create(
-        topic=topic, user=member, defaults={"seen_at": timezone.now()}
+    # One upsert statement, whatever the database.
+    Presence.objects.bulk_create(
+        [Presence(topic=topic, user=member, seen_at=timezone.now())],
+        update_conflicts=True, unique_fields=["topic", "user"], update_fields=["seen_at"],
     )

@@ -1,7 +1,8 @@
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from townsquare.core.errors import Forbidden
+from townsquare.core.http import see_other
 from townsquare.core.ratelimit import check_rate
 from townsquare.forum.queries import get_post
 
@@ -17,7 +18,7 @@ def post_react(request, post_id: int):
     check_rate("react", f"user:{request.user.pk}")
     mine = actions.react_to_post(member=request.user, post=post, kind=request.POST.get("kind", ""))
     if not request.htmx:
-        return redirect(post.get_absolute_url(), status=303)
+        return see_other(post.get_absolute_url())
     post.refresh_from_db(fields=["reaction_counts"])
     return render(request, "forum/topic.html#reactions", {
         "post": post, "my_reactions": {post.pk: mine} if mine else {},
