@@ -113,7 +113,7 @@ def test_a_wrong_slug_redirects_permanently_keeping_the_page(client, make_member
     add_replies(topic, 25, authors=[make_member()])
     response = client.get(f"/t/{topic.pk}/wrong-title/?page=2")
     assert response.status_code == 301
-    assert response["Location"] == "/t/1/right-title/?page=2"
+    assert response["Location"] == f"/t/{topic.pk}/right-title/?page=2"
 
 
 def test_a_post_link_lands_on_its_page_and_anchor(client, make_member, make_topic, add_replies):
@@ -162,7 +162,8 @@ def test_a_category_lists_pinned_topics_first_then_by_last_activity(client, make
 def test_a_category_with_a_wrong_slug_redirects_permanently(client, make_category):
     category = make_category("Science", slug="science")
     response = client.get(f"/c/{category.pk}/sci/")
-    assert response.status_code == 301 and response["Location"] == "/c/1/science/"
+    assert response.status_code == 301
+    assert response["Location"] == f"/c/{category.pk}/science/"
 
 
 def test_a_member_sees_themself_under_recently_browsing(client, make_member, make_topic):
