@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+import pytest
+from django.test import RequestFactory
+from django.utils import timezone
+
+from townsquare.core.errors import NotFound, RateLimited
+from townsquare.core.pagination import page_links, parse_page
+from townsquare.core.ratelimit import check_rate
+from townsquare.core.timefmt import refresh_relative_times, relative, time_element
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (5, "just now"), (60, "1 minute ago"), (6 * 60, "6 minutes ago"), (3600, "1 hour ago"),
+    (3 * 86400, "3 days ago"), (400 * 86400, "1 year ago"), (-30, "just now"),
+])
+def test_relative_times_read_naturally(seconds, text):
+    now = timezone.now()
+    assert relative(now - timedelta(seconds=seconds), now) == text
+
+
+def test_stored_time_elements_are_brought_up_to_date():
+    moment = timezone.now() - timedelta(minutes=6)
+    stored = time_element(moment, now=moment)
+    assert ">just now</time>" in stored
+    assert ">6 minutes ago</time>" in refresh_relative_times(stored)
+
+
+def test_page_links_elide_long_runs():
+    assert page_links(1, 1) == [1]
+    assert page_links(5, 10) == [1, None, 3, 4, 5, 6, 7, None, 10]
+    assert page_links(1, 4) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "x", "1.5", "6"])
+def test_a_bad_or_out_of_range_page_number_is_not_found(raw):
+    request = RequestFactory().get("/", {"page": raw})
+    with pytest.raises(NotFound):
+        parse_page(request, 5)
+
+
+def test_an_empty_topic_still_has_a_first_page():
+    assert parse_page(RequestFactory().get("/"), 0) == 1
+
+
+def test_rate_limits_refuse_past_the_limit(settings):
+    settings.RATE_LIMITS = {"post": (3, 60)}
+    for _ in range(3):
+        check_rate("post", "someone")
+    with pytest.raises(RateLimited):
+        check_rate("post", "someone")
+    check_rate("post", "someone-else")
