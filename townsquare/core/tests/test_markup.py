@@ -57,7 +57,7 @@ def test_images_from_other_sites_are_not_hot_linked():
 
 def test_tables_strikethrough_and_code_render():
     html = render_markdown("|a|b|\n|-|-|\n|1|2|\n\n~~gone~~\n\n```\ncode\n```")
-    assert "<table>" in html and "<s>gone</s>" in html and "<pre><code>code" in html
+    assert "<table>" in html and "<del>gone</del>" in html and "<pre><code>code" in html
 
 
 def test_a_quote_block_renders_its_attribution_and_link():
@@ -97,3 +97,22 @@ def test_deeply_nested_markdown_renders_quickly_and_safely():
                max_size=200))
 def test_no_generated_input_leaves_executable_markup(body):
     assert dangerous_markup(render_markdown(body)) == []
+
+
+def test_quote_markers_inside_code_are_just_code():
+    html = render_markdown("```\n:::quote 5\nnot a quote\n:::\n```")
+    assert "<blockquote" not in html and ":::quote 5" in html
+
+
+def test_an_unclosed_quote_closes_at_the_end_of_the_post():
+    html = render_markdown(":::quote 3\nstill quoted")
+    assert html.count("<blockquote") == html.count("</blockquote>") == 1
+
+
+def test_code_blocks_keep_their_language_class():
+    assert '<code class="language-python">' in render_markdown("```python\nx = 1\n```")
+
+
+def test_raw_html_in_a_body_leaves_no_trace():
+    html = render_markdown("a <b onclick=x>b</b> <!-- hidden -->")
+    assert "<!--" not in html and "onclick" not in html
