@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "townsquare.forum",
     "townsquare.reactions",
     "townsquare.live",
+    "townsquare.dumps",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DumpsConfig(AppConfig):
+    name = "townsquare.dumps"
+    label = "dumps"
+    verbose_name = "Import and export"

@@ -1,0 +1,99 @@
+"""`townsquare export`: write the whole community in the forum dump format."""
+
+import json
+from pathlib import Path
+
+from django.db.models import F
+
+from townsquare.accounts.models import User
+from townsquare.forum.models import Category, Post, Topic
+from townsquare.reactions.models import Reaction
+
+from .records import FORMAT, VERSION
+
+CHUNK = 5000
+
+
+def _time(moment):
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _users():
+    fields = ("pk", "username", "email", "date_joined", "password", "is_staff", "role", "bio",
+              "is_active")
+    for pk, username, email, joined, password, staff, role, bio, active in \
+            User.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
+        yield {"id": pk, "username": username, "email": email, "date_joined": _time(joined),
+               "password_hash": password, "is_staff": staff, "role": role, "bio": bio,
+               "is_active": active}
+
+
+def _categories():
+    for c in Category.objects.order_by("pk").values(
+            "pk", "title", "slug", "description", "parent_id", "position"):
+        yield {"id": c["pk"], "title": c["title"], "slug": c["slug"],
+               "description": c["description"], "parent_id": c["parent_id"],
+               "position": c["position"]}
+
+
+def _topics():
+    fields = ("pk", "category_id", "author_id", "title", "created", "pinned", "locked",
+              "source_name", "source_url", "source_date", "views")
+    for (pk, category, author, title, created, pinned, locked, source_name, source_url,
+         source_date, views) in Topic.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
+        record = {"id": pk, "category_id": category, "user_id": author, "title": title,
+                  "created": _time(created), "pinned": pinned, "locked": locked, "views": views}
+        if source_name or source_url or source_date:
+            record |= {"source_name": source_name, "source_url": source_url,
+                       "source_date": source_date.isoformat() if source_date else None}
+        yield record
+
+
+def _posts():
+    fields = ("pk", "topic_id", "author_id", "created", "body", "quotes_post_id", "edited",
+              "hidden")
+    for pk, topic, author, created, body, quotes, edited, hidden in \
+            Post.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
+        record = {"id": pk, "topic_id": topic, "user_id": author, "created": _time(created),
+                  "body": body}
+        if quotes:
+            record["quotes_post_id"] = quotes
+        if edited:
+            record["edited"] = _time(edited)
+        if hidden:
+            record["hidden"] = True
+        yield record
+
+
+def _reactions():
+    rows = Reaction.objects.order_by(F("post_id"), "pk").values_list(
+        "post_id", "user_id", "kind", "created")
+    for post, user, kind, created in rows.iterator(CHUNK):
+        yield {"post_id": post, "user_id": user, "kind": kind, "created": _time(created)}
+
+
+SOURCES = {"users.jsonl": _users, "categories.jsonl": _categories, "topics.jsonl": _topics,
+           "posts.jsonl": _posts, "reactions.jsonl": _reactions}
+
+
+def export_dump(folder: Path, progress=None, site: str = "") -> dict[str, int]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name, source in SOURCES.items():
+        if progress:
+            progress.file_started(name, 0)
+        count = 0
+        with (folder / name).open("w", encoding="utf-8") as out:
+            for record in source():
+                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+                count += 1
+                if progress and count % CHUNK == 0:
+                    progress.advance(CHUNK)
+        counts[name.removesuffix(".jsonl")] = count
+        if progress:
+            progress.file_done(name, count)
+    meta = {"format": FORMAT, "version": VERSION, "site": site, "counts": counts}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return counts

@@ -1,0 +1,300 @@
+"""`townsquare import`: load a forum dump in one transaction, all of it or none of it.
+
+Work happens once, here: bodies are rendered and sanitised like new posts, positions and
+counters are computed while the posts stream past, and rows go in by batches. Foreign keys
+are checked at commit, so posts can be written before the topics and members they point to
+(which are written last, with their counters already right).
+"""
+
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, identify_hasher, make_password
+from django.core.exceptions import ValidationError
+from django.core.management.color import no_style
+from django.core.validators import URLValidator
+from django.db import connection, transaction
+from django.utils.text import slugify
+
+from townsquare.accounts.models import Role, User
+from townsquare.core.markup import QuotedPost, render_markdown
+from townsquare.forum.models import Category, Post, Topic
+from townsquare.reactions.models import Kind, Reaction
+
+from .records import DumpError, Line, read_lines, read_meta
+
+BATCH = 2000
+_QUOTE_FENCE = re.compile(r"^(\s*:{3,}\s*quote\s+)(\S+)(\s*)$", re.MULTILINE)
+
+
+class Ids:
+    """Source ids to database ids. An empty table keeps the source's own integer ids."""
+
+    def __init__(self, model, name: str):
+        self.name = name
+        last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+        self.keep = last is None
+        self.next = (last or 0) + 1
+        self.map: dict = {}
+
+    def add(self, line: Line, source) -> int:
+        if source in self.map:
+            raise line.fail(f"duplicate {self.name} id {source!r}")
+        if self.keep and isinstance(source, int) and source >= self.next:
+            new = source
+        else:
+            self.keep, new = False, self.next
+        self.next = new + 1
+        self.map[source] = new
+        return new
+
+    def get(self, line: Line, field_name: str, *, required: bool = True):
+        source = line.id(field_name, required=required)
+        if source is None:
+            return None
+        try:
+            return self.map[source]
+        except KeyError:
+            raise line.fail(f"{field_name} {source!r} does not match any {self.name}") from None
+
+
+class Progress:
+    """What an import reports as it goes; the command shows it as progress bars."""
+
+    def file_started(self, name: str, size: int) -> None: ...
+    def advance(self, nbytes: int) -> None: ...
+    def file_done(self, name: str, count: int) -> None: ...
+
+
+@dataclass
+class Summary:
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def import_dump(folder: Path, progress: Progress | None = None) -> Summary:
+    folder, progress = Path(folder), progress or Progress()
+    started = time.perf_counter()
+    read_meta(folder)
+    summary = Summary()
+    with transaction.atomic():
+        state = _Import(folder, progress, summary)
+        state.run()
+        _reset_sequences()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _reset_sequences() -> None:
+    statements = connection.ops.sequence_reset_sql(no_style(),
+                                                   [User, Category, Topic, Post, Reaction])
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+class _Import:
+    def __init__(self, folder: Path, progress: Progress, summary: Summary):
+        self.folder, self.progress, self.summary = folder, progress, summary
+        self.users, self.categories = Ids(User, "user"), Ids(Category, "category")
+        self.topics, self.posts = Ids(Topic, "topic"), Ids(Post, "post")
+        self.member: dict[int, User] = {}
+        self.category_rows: dict[int, Category] = {}
+        self.topic_rows: dict[int, Topic] = {}
+        self.topic_lines: dict[int, int] = {}
+        self.quotable: dict[int, QuotedPost] = {}
+        self.reactions: dict[tuple, tuple] = {}
+        self.reaction_counts: dict = defaultdict(Counter)
+
+    def lines(self, name: str):
+        path = self.folder / name
+        size = path.stat().st_size if path.exists() else 0
+        self.progress.file_started(name, size)
+        count = 0
+        for line in read_lines(path, self.progress.advance):
+            count += 1
+            yield line
+        self.summary.counts[name.removesuffix(".jsonl")] = count
+        self.progress.file_done(name, count)
+
+    def run(self) -> None:
+        self.read_users()
+        self.read_categories()
+        self.read_topics()
+        self.read_reactions()
+        self.write_posts()
+        self.write_reactions()
+        for topic in self.topic_rows.values():
+            if topic.post_count == 0:
+                raise DumpError([f"topics.jsonl:{self.topic_lines[topic.pk]}: topic "
+                                 f"{topic.title!r} has no posts (its first post is its opening "
+                                 f"post)"])
+        Topic.objects.bulk_create(self.topic_rows.values(), batch_size=BATCH)
+        Category.objects.bulk_create(self.category_rows.values(), batch_size=BATCH)
+        User.objects.bulk_create(self.member.values(), batch_size=BATCH)
+
+    def read_users(self) -> None:
+        taken_names = {n.lower() for n in User.objects.values_list("username", flat=True)}
+        taken_emails = {e.lower() for e in User.objects.values_list("email", flat=True) if e}
+        hashes: dict[str, str] = {}
+        for line in self.lines("users.jsonl"):
+            line.require("id", "username", "email", "date_joined")
+            username = line.text("username", max_length=150).strip()
+            email = line.text("email", max_length=254).strip()
+            if "/" in username or not username:
+                raise line.fail(f"username {username!r} cannot be used in a profile address")
+            if username.lower() in taken_names:
+                raise line.fail(f"username {username!r} is already taken (letter case aside)")
+            if email.lower() in taken_emails:
+                raise line.fail(f"email {email!r} is already used by another member")
+            role = line.text("role", default=Role.MEMBER)
+            if role not in Role.values:
+                raise line.fail(f"role {role!r} is not one of {', '.join(Role.values)}")
+            user = User(
+                pk=self.users.add(line, line.id()), username=username, email=email,
+                date_joined=line.time("date_joined"), role=role, bio=line.text("bio"),
+                is_active=line.record.get("is_active", True) is not False,
+                is_staff=line.flag("is_staff"), password=self.password(line, hashes),
+            )
+            taken_names.add(username.lower())
+            taken_emails.add(email.lower())
+            self.member[user.pk] = user
+
+    @staticmethod
+    def password(line: Line, hashes: dict[str, str]) -> str:
+        if stored := line.text("password_hash"):
+            if stored.startswith(UNUSABLE_PASSWORD_PREFIX):
+                return stored
+            try:
+                identify_hasher(stored)
+            except ValueError:
+                raise line.fail("'password_hash' is not in Django's hash format") from None
+            return stored
+        if plain := line.text("password"):
+            # Plain passwords exist only in fixtures and benchmarks: hash each distinct one once.
+            if plain not in hashes:
+                hashes[plain] = make_password(plain)
+            return hashes[plain]
+        return make_password(None)
+
+    def read_categories(self) -> None:
+        for line in self.lines("categories.jsonl"):
+            line.require("id", "title", "slug")
+            category = Category(
+                pk=self.categories.add(line, line.id()),
+                title=line.text("title", max_length=120), slug=line.text("slug", max_length=120),
+                description=line.text("description"), position=line.whole("position"),
+                parent_id=self.categories.get(line, "parent_id", required=False),
+            )
+            self.category_rows[category.pk] = category
+
+    def read_topics(self) -> None:
+        check_url = URLValidator(schemes=["http", "https"])
+        for line in self.lines("topics.jsonl"):
+            line.require("id", "category_id", "user_id", "title", "created")
+            title = " ".join(line.text("title", max_length=settings.TITLE_MAX_CHARS).split())
+            source_url = line.text("source_url", max_length=500)
+            if source_url:
+                try:
+                    check_url(source_url)
+                except ValidationError:
+                    raise line.fail(f"'source_url' is not an http(s) address: "
+                                    f"{source_url!r}") from None
+            created = line.time("created")
+            topic = Topic(
+                pk=self.topics.add(line, line.id()),
+                category_id=self.categories.get(line, "category_id"),
+                author_id=self.users.get(line, "user_id"), title=title,
+                slug=slugify(title)[:80] or "topic", created=created, last_activity=created,
+                pinned=line.flag("pinned"), locked=line.flag("locked"),
+                source_name=line.text("source_name", max_length=200), source_url=source_url,
+                source_date=line.day("source_date"), views=line.whole("views"),
+            )
+            self.topic_rows[topic.pk] = topic
+            self.topic_lines[topic.pk] = line.number
+
+    def read_reactions(self) -> None:
+        for line in self.lines("reactions.jsonl"):
+            line.require("post_id", "user_id", "kind")
+            kind = line.text("kind")
+            if kind not in Kind.values:
+                raise line.fail(f"kind {kind!r} is not one of {', '.join(Kind.values)}")
+            user_id = self.users.get(line, "user_id")
+            post = line.id("post_id")
+            # A member reacts once per post: a repeated pair keeps the last.
+            self.reactions[(post, user_id)] = (kind, line.time("created", required=False),
+                                               line.number)
+        for (post, _user), (kind, _created, _number) in self.reactions.items():
+            self.reaction_counts[post][kind] += 1
+
+    def write_posts(self) -> None:
+        batch: list[Post] = []
+        for line in self.lines("posts.jsonl"):
+            batch.append(self.post(line))
+            if len(batch) >= BATCH:
+                Post.objects.bulk_create(batch)
+                batch = []
+        Post.objects.bulk_create(batch)
+
+    def post(self, line: Line) -> Post:
+        line.require("id", "topic_id", "user_id", "created", "body")
+        source_id = line.id()
+        topic = self.topic_rows[self.topics.get(line, "topic_id")]
+        author = self.member[self.users.get(line, "user_id")]
+        body = line.text("body", max_length=settings.POST_MAX_CHARS)
+        # A quote points back at an earlier post (records come in id order).
+        quotes_post_id = self.posts.get(line, "quotes_post_id", required=False)
+        created = line.time("created")
+        post = Post(
+            pk=self.posts.add(line, source_id), topic_id=topic.pk, author_id=author.pk,
+            position=topic.post_count + 1, created=created, body=self.remap_quotes(body),
+            quotes_post_id=quotes_post_id, edited=line.time("edited", required=False),
+            hidden=line.flag("hidden"),
+        )
+        post.html = render_markdown(post.body, self.quotable)
+        counts = self.reaction_counts.get(source_id)
+        post.reaction_counts = {k: counts[k] for k in Kind.values if counts[k]} if counts else {}
+        self.quotable[post.pk] = QuotedPost(url=f"/p/{post.pk}/", author=author.username,
+                                            created=created)
+        topic.post_count += 1
+        if created >= topic.last_activity or topic.post_count == 1:
+            topic.last_activity, topic.last_poster_id = created, author.pk
+        author.post_count += 1
+        category = self.category_rows[topic.category_id]
+        category.post_count += 1
+        category.topic_count += 1 if topic.post_count == 1 else 0
+        if not category.last_activity or created > category.last_activity:
+            category.last_activity = created
+        return post
+
+    def remap_quotes(self, body: str) -> str:
+        """Quote containers name source post ids; point them at the imported posts."""
+        if ":::" not in body:
+            return body
+
+        def repl(match):
+            source = match.group(2)
+            new = self.posts.map.get(int(source) if source.isdigit() else source, 0)
+            return f"{match.group(1)}{new}{match.group(3)}"
+
+        return _QUOTE_FENCE.sub(repl, body)
+
+    def write_reactions(self) -> None:
+        ids = Ids(Reaction, "reaction")
+        batch = []
+        for (post, user_id), (kind, created, number) in self.reactions.items():
+            post_id = self.posts.map.get(post)
+            if post_id is None:
+                raise DumpError([f"reactions.jsonl:{number}: post_id {post!r} does not match "
+                                 f"any post"])
+            ids.next += 1
+            batch.append(Reaction(pk=ids.next - 1, post_id=post_id, user_id=user_id, kind=kind,
+                                  created=created or self.quotable[post_id].created))
+            if len(batch) >= BATCH:
+                Reaction.objects.bulk_create(batch)
+                batch = []
+        Reaction.objects.bulk_create(batch)
