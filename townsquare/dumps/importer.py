@@ -6,10 +6,14 @@ are checked at commit, so posts can be written before the topics and members the
 (which are written last, with their counters already right).
 """
 
+import multiprocessing
+import os
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import batched
 from pathlib import Path
 
 from django.conf import settings
@@ -21,11 +25,12 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from townsquare.accounts.models import Role, User
-from townsquare.core.markup import QuotedPost, render_markdown
+from townsquare.core.markup import QuotedPost, quoted_ids, render_markdown
 from townsquare.forum.models import Category, Post, Topic
 from townsquare.reactions.models import Kind, Reaction
 
 from .records import DumpError, Line, read_lines, read_meta
+from .rows import RowWriter
 
 BATCH = 2000
 _QUOTE_FENCE = re.compile(r"^(\s*:{3,}\s*quote\s+)(\S+)(\s*)$", re.MULTILINE)
@@ -106,9 +111,10 @@ class _Import:
         self.category_rows: dict[int, Category] = {}
         self.topic_rows: dict[int, Topic] = {}
         self.topic_lines: dict[int, int] = {}
-        self.quotable: dict[int, QuotedPost] = {}
-        self.reactions: dict[tuple, tuple] = {}
-        self.reaction_counts: dict = defaultdict(Counter)
+        # Who wrote each post and when, for quote headers: compact, as a million add up.
+        self.written: dict[int, tuple[str, datetime]] = {}
+        # post source id -> {member id: (kind, created, line number)}
+        self.reactions: dict = defaultdict(dict)
 
     def lines(self, name: str):
         path = self.folder / name
@@ -226,40 +232,37 @@ class _Import:
             user_id = self.users.get(line, "user_id")
             post = line.id("post_id")
             # A member reacts once per post: a repeated pair keeps the last.
-            self.reactions[(post, user_id)] = (kind, line.time("created", required=False),
-                                               line.number)
-        for (post, _user), (kind, _created, _number) in self.reactions.items():
-            self.reaction_counts[post][kind] += 1
+            self.reactions[post][user_id] = (kind, line.time("created", required=False),
+                                             line.number)
 
     def write_posts(self) -> None:
-        batch: list[Post] = []
-        for line in self.lines("posts.jsonl"):
-            batch.append(self.post(line))
-            if len(batch) >= BATCH:
-                Post.objects.bulk_create(batch)
-                batch = []
-        Post.objects.bulk_create(batch)
+        writer = RowWriter(Post, POST_COLUMNS)
+        path = self.folder / "posts.jsonl"
+        parallel = path.exists() and path.stat().st_size > PARALLEL_FROM_BYTES
+        with Renderer(parallel) as renderer:
+            for batch in batched(self.lines("posts.jsonl"), BATCH):
+                rows, jobs = zip(*(self.post(line) for line in batch), strict=True)
+                for done in renderer.submit(list(rows), list(jobs)):
+                    writer.write(done)
+            for done in renderer.finish():
+                writer.write(done)
 
-    def post(self, line: Line) -> Post:
+    def post(self, line: Line) -> tuple[list, tuple]:
+        """The post's row (its HTML still to render) and what rendering it needs."""
         line.require("id", "topic_id", "user_id", "created", "body")
         source_id = line.id()
         topic = self.topic_rows[self.topics.get(line, "topic_id")]
         author = self.member[self.users.get(line, "user_id")]
-        body = line.text("body", max_length=settings.POST_MAX_CHARS)
+        body = self.remap_quotes(line.text("body", max_length=settings.POST_MAX_CHARS))
         # A quote points back at an earlier post (records come in id order).
         quotes_post_id = self.posts.get(line, "quotes_post_id", required=False)
         created = line.time("created")
-        post = Post(
-            pk=self.posts.add(line, source_id), topic_id=topic.pk, author_id=author.pk,
-            position=topic.post_count + 1, created=created, body=self.remap_quotes(body),
-            quotes_post_id=quotes_post_id, edited=line.time("edited", required=False),
-            hidden=line.flag("hidden"),
-        )
-        post.html = render_markdown(post.body, self.quotable)
-        counts = self.reaction_counts.get(source_id)
-        post.reaction_counts = {k: counts[k] for k in Kind.values if counts[k]} if counts else {}
-        self.quotable[post.pk] = QuotedPost(url=f"/p/{post.pk}/", author=author.username,
-                                            created=created)
+        post_id = self.posts.add(line, source_id)
+        counts = Counter(kind for kind, _, _ in self.reactions.get(source_id, {}).values())
+        reaction_counts = {k: counts[k] for k in Kind.values if counts[k]}
+        quotes = {pk: QuotedPost(f"/p/{pk}/", *self.written[pk])
+                  for pk in quoted_ids(body) if pk in self.written}
+        self.written[post_id] = (author.username, created)
         topic.post_count += 1
         if created >= topic.last_activity or topic.post_count == 1:
             topic.last_activity, topic.last_poster_id = created, author.pk
@@ -269,7 +272,10 @@ class _Import:
         category.topic_count += 1 if topic.post_count == 1 else 0
         if not category.last_activity or created > category.last_activity:
             category.last_activity = created
-        return post
+        row = [post_id, topic.pk, topic.post_count, author.pk, created, body, None,
+               quotes_post_id, line.time("edited", required=False), line.flag("hidden"),
+               reaction_counts]
+        return row, (body, quotes)
 
     def remap_quotes(self, body: str) -> str:
         """Quote containers name source post ids; point them at the imported posts."""
@@ -285,16 +291,72 @@ class _Import:
 
     def write_reactions(self) -> None:
         ids = Ids(Reaction, "reaction")
-        batch = []
-        for (post, user_id), (kind, created, number) in self.reactions.items():
+        writer = RowWriter(Reaction, ["id", "post_id", "user_id", "kind", "created"])
+        rows = []
+        for post, given in self.reactions.items():
             post_id = self.posts.map.get(post)
-            if post_id is None:
-                raise DumpError([f"reactions.jsonl:{number}: post_id {post!r} does not match "
-                                 f"any post"])
-            ids.next += 1
-            batch.append(Reaction(pk=ids.next - 1, post_id=post_id, user_id=user_id, kind=kind,
-                                  created=created or self.quotable[post_id].created))
-            if len(batch) >= BATCH:
-                Reaction.objects.bulk_create(batch)
-                batch = []
-        Reaction.objects.bulk_create(batch)
+            for user_id, (kind, created, number) in given.items():
+                if post_id is None:
+                    raise DumpError([f"reactions.jsonl:{number}: post_id {post!r} does not "
+                                     f"match any post"])
+                rows.append((ids.next, post_id, user_id, kind,
+                             created or self.written[post_id][1]))
+                ids.next += 1
+            if len(rows) >= BATCH:
+                writer.write(rows)
+                rows = []
+        writer.write(rows)
+
+
+POST_COLUMNS = ["id", "topic", "position", "author", "created", "body", "html", "quotes_post",
+                "edited", "hidden", "reaction_counts"]
+HTML = POST_COLUMNS.index("html")
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024
+
+
+def render_batch(jobs: list[tuple]) -> list[str]:
+    return [render_markdown(body, quotes) for body, quotes in jobs]
+
+
+class Renderer:
+    """Renders batches of post bodies, in worker processes for a large import.
+
+    The parent keeps parsing and writing while up to two batches render, so on a two-core
+    machine both cores work; small imports render in place.
+    """
+
+    def __init__(self, parallel: bool):
+        self.pool = None
+        if parallel and (os.cpu_count() or 1) > 1:
+            self.pool = multiprocessing.get_context("fork").Pool(os.cpu_count())
+        self.pending: deque = deque()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool:
+            self.pool.terminate()
+
+    def submit(self, rows: list[list], jobs: list[tuple]):
+        if self.pool is None:
+            self._fill(rows, render_batch(jobs))
+            yield rows
+            return
+        self.pending.append((rows, self.pool.apply_async(render_batch, (jobs,))))
+        while len(self.pending) > 2:
+            yield self._collect()
+
+    def finish(self):
+        while self.pending:
+            yield self._collect()
+
+    def _collect(self) -> list[list]:
+        rows, result = self.pending.popleft()
+        self._fill(rows, result.get())
+        return rows
+
+    @staticmethod
+    def _fill(rows: list[list], html: list[str]) -> None:
+        for row, text in zip(rows, html, strict=True):
+            row[HTML] = text
