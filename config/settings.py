@@ -64,7 +64,8 @@ MIDDLEWARE = [
     "townsquare.core.middleware.ActionErrorMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# The benchmark adds its ceiling view with ROOT_URLCONF=bench.urls.
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -95,6 +96,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "townsquare.sqlite3",
+            # Keep each worker thread's connection: opening one (and its PRAGMAs) per
+            # request cost more than most pages' queries.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 # IMMEDIATE makes writers queue for the lock at BEGIN instead of
                 # failing mid-transaction; WAL lets readers go on while one writes.
