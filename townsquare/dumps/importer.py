@@ -274,7 +274,7 @@ class _Import:
             category.last_activity = created
         row = [post_id, topic.pk, topic.post_count, author.pk, created, body, None,
                quotes_post_id, line.time("edited", required=False), line.flag("hidden"),
-               reaction_counts]
+               reaction_counts, 0]
         return row, (body, quotes)
 
     def remap_quotes(self, body: str) -> str:
@@ -309,7 +309,7 @@ class _Import:
 
 
 POST_COLUMNS = ["id", "topic", "position", "author", "created", "body", "html", "quotes_post",
-                "edited", "hidden", "reaction_counts"]
+                "edited", "hidden", "reaction_counts", "version"]
 HTML = POST_COLUMNS.index("html")
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 

@@ -165,6 +165,7 @@ def _add_post(*, topic, author, body, created, submit_token, new_topic=False) ->
         post_count=F("post_count") + 1,
         topic_count=F("topic_count") + (1 if new_topic else 0),
         last_activity=created,
+        version=F("version") + 1,
     )
     User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
     return post
@@ -173,3 +174,14 @@ def _add_post(*, topic, author, body, created, submit_token, new_topic=False) ->
 def bump_topic_version(topic_id: int) -> None:
     """Mark every cached page of a topic stale; call inside the write's transaction."""
     Topic.objects.filter(pk=topic_id).update(version=F("version") + 1)
+
+
+def bump_post_version(post: Post) -> None:
+    """Mark a post's cached HTML and its topic's cached pages stale (inside the write)."""
+    Post.objects.filter(pk=post.pk).update(version=F("version") + 1)
+    bump_topic_version(post.topic_id)
+
+
+def bump_category_version(category_id: int) -> None:
+    """Mark a category's pages and the home page stale (inside the write)."""
+    Category.objects.filter(pk=category_id).update(version=F("version") + 1)

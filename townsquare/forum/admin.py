@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .actions import bump_topic_version
+from .actions import bump_category_version, bump_post_version, bump_topic_version
 from .models import Category, Post, Topic
 
 
@@ -8,7 +8,11 @@ from .models import Category, Post, Topic
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("title", "slug", "position", "start_role", "topic_count", "post_count")
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("topic_count", "post_count", "last_activity")
+    readonly_fields = ("topic_count", "post_count", "last_activity", "version")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bump_category_version(obj.pk)
 
 
 @admin.register(Topic)
@@ -21,7 +25,9 @@ class TopicAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        bump_topic_version(obj.pk)  # cached pages of the topic must not outlive the change
+        # Cached pages of the topic and its category must not outlive the change.
+        bump_topic_version(obj.pk)
+        bump_category_version(obj.category_id)
 
 
 @admin.register(Post)
@@ -34,4 +40,4 @@ class PostAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        bump_topic_version(obj.topic_id)
+        bump_post_version(obj)

@@ -19,6 +19,8 @@ class Category(models.Model):
     topic_count = models.PositiveIntegerField(default=0)
     post_count = models.PositiveIntegerField(default=0)
     last_activity = models.DateTimeField(null=True, blank=True)
+    # Bumped with every change to what its page and the home page show (cache keys).
+    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
@@ -97,6 +99,8 @@ class Post(models.Model):
     edited = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
     reaction_counts = models.JSONField(default=dict, blank=True)
+    # Bumped with every change to what the post shows: keys its cached HTML.
+    version = models.PositiveIntegerField(default=0)
     # A token the reply form carries, so a double-submitted form stores one post.
     submit_token = models.CharField(max_length=64, null=True, blank=True)
 

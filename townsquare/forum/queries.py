@@ -1,6 +1,7 @@
 """Reads for the forum's pages, each with the joins its page needs and nothing more."""
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 
 from townsquare.core.errors import NotFound
@@ -70,3 +71,30 @@ def list_member_recent_posts(member, limit: int = 20) -> QuerySet[Post]:
         .select_related("topic")
         .order_by("-created")[:limit]
     )
+
+
+# Stamps: the few columns that decide whether a cached page is still right, read with plain
+# SQL because building an ORM query costs more than running it on a cache hit.
+
+def get_topic_stamp(topic_id: int) -> tuple[str, bool, int, int] | None:
+    """(slug, hidden, post_count, version) of a topic, or None."""
+    return _one(f"SELECT slug, hidden, post_count, version FROM {Topic._meta.db_table} "
+                "WHERE id = %s", [topic_id])
+
+
+def get_category_stamp(category_id: int) -> tuple[str, int, int] | None:
+    """(slug, topic_count, version) of a category, or None."""
+    return _one(f"SELECT slug, topic_count, version FROM {Category._meta.db_table} "
+                "WHERE id = %s", [category_id])
+
+
+def get_forum_stamp() -> tuple:
+    """Changes whenever anything on the home page changes."""
+    return _one(f"SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(id), 0) "
+                f"FROM {Category._meta.db_table}", [])
+
+
+def _one(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()

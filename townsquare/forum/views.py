@@ -8,72 +8,95 @@ from django.views.decorators.http import require_http_methods, require_safe
 from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
 from townsquare.core.markup import quote_block
-from townsquare.core.pagecache import guest_page
+from townsquare.core.pagecache import cached_guest_page, guest_page, is_guest
 from townsquare.core.pagination import page_links, parse_page
 from townsquare.core.ratelimit import check_rate
 from townsquare.live.actions import touch_presence
 from townsquare.live.queries import list_recent_members
-from townsquare.reactions.models import Kind
 from townsquare.reactions.queries import get_member_reactions
 
 from . import actions, permissions, queries
 from .forms import ReplyForm, TopicForm
 from .models import Category
+from .rendering import render_posts
 
 
 @require_safe
 def home(request):
-    return render(request, "forum/home.html", {
-        "categories": queries.list_categories(),
-        "latest": queries.list_latest_topics(),
-    })
+    key = "page:home:{}:{}:{}".format(*queries.get_forum_stamp()) if is_guest(request) else None
+    return guest_page(request, key,
+                      lambda: render(request, "forum/home.html", {
+                          "categories": queries.list_categories(),
+                          "latest": queries.list_latest_topics(),
+                      }))
 
 
 @require_safe
 def category(request, category_id: int, slug: str):
+    stamp = queries.get_category_stamp(category_id) if is_guest(request) else None
+    key = None
+    if stamp and stamp[0] == slug and (page := _page_number(request, stamp[1],
+                                                             settings.TOPICS_PER_PAGE)):
+        key = f"page:category:{category_id}:v{stamp[2]}:p{page}"
+    if hit := cached_guest_page(request, key):
+        return hit
     cat = queries.get_category(category_id)
     if slug != cat.slug:
         return redirect(cat.get_absolute_url(), permanent=True)
     last_page = max(1, -(-cat.topic_count // settings.TOPICS_PER_PAGE))
     page = parse_page(request, last_page)
-    return render(request, "forum/category.html", {
+    return guest_page(request, key, lambda: render(request, "forum/category.html", {
         "category": cat,
         "topics": queries.list_category_topics(cat, page),
         "page": page,
         "last_page": last_page,
         "page_links": page_links(page, last_page),
         "can_start": permissions.can_start_topic(request.user, cat),
-    })
+    }))
 
 
 @require_safe
 def topic(request, topic_id: int, slug: str):
+    stamp = queries.get_topic_stamp(topic_id) if is_guest(request) else None
+    key = None
+    if stamp and stamp[0] == slug and not stamp[1] and (
+            page := _page_number(request, stamp[2], settings.POSTS_PER_PAGE)):
+        key = f"page:topic:{topic_id}:v{stamp[3]}:p{page}"
+    if hit := cached_guest_page(request, key):
+        return hit
     t = queries.get_topic(topic_id, request.user)
     if slug != t.slug:
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(t.get_absolute_url() + query, permanent=True)
     page = parse_page(request, t.page_count)
     touch_presence(member=request.user, topic=t)
-    return guest_page(
-        request,
-        f"page:topic:{t.pk}:v{t.version}:p{page}",
-        lambda: render(request, "forum/topic.html", topic_context(request, t, page)),
-    )
+    return guest_page(request, key, lambda: render(request, "forum/topic.html",
+                                                   topic_context(request, t, page)))
+
+
+def _page_number(request, items: int, per_page: int) -> int | None:
+    """The page asked for when it is a plain number in range (else the slow path decides)."""
+    raw = request.GET.get("page", "1")
+    if len(request.GET) > 1 or not raw.isdigit():
+        return None
+    page = int(raw)
+    return page if 1 <= page <= max(1, -(-items // per_page)) else None
 
 
 def topic_context(request, t, page: int, reply_form: ReplyForm | None = None) -> dict:
     posts = queries.list_topic_posts(t, page)
     member = request.user
+    my_reactions = get_member_reactions(member, [p.pk for p in posts])
+    can_reply = permissions.can_reply(member, t)
     return {
         "topic": t,
         "category": t.category,
-        "posts": posts,
         "page": page,
         "page_links": page_links(page, t.page_count),
-        "my_reactions": get_member_reactions(member, [p.pk for p in posts]),
-        "reaction_kinds": Kind.choices,
+        "posts_html": render_posts(request, t, posts, my_reactions=my_reactions,
+                                   can_reply=can_reply),
         "recent_members": list_recent_members(t),
-        "can_reply": permissions.can_reply(member, t),
+        "can_reply": can_reply,
         "reply_form": reply_form or new_reply_form(page=page),
     }
 
@@ -119,9 +142,9 @@ def topic_reply(request, topic_id: int):
     t.refresh_from_db()
     on_page = form.cleaned_data["on_page"]
     return render(request, "forum/topic_reply.html#reply_posted", {
-        "topic": t, "post": new, "posted": new, "appended": on_page == new.page, "can_reply": True,
-        "reply_form": new_reply_form(page=on_page or new.page), "reaction_kinds": Kind.choices,
-        "my_reactions": {},
+        "topic": t, "posted": new, "appended": on_page == new.page, "can_reply": True,
+        "reply_form": new_reply_form(page=on_page or new.page),
+        "posts_html": render_posts(request, t, [new], my_reactions={}, can_reply=True),
     })
 
 

@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from townsquare.core.errors import Forbidden, Invalid, NotFound
-from townsquare.forum.actions import bump_topic_version
+from townsquare.forum.actions import bump_post_version
 from townsquare.forum.models import Post
 from townsquare.forum.permissions import can_view_post
 
@@ -61,4 +61,4 @@ def _store_counts(post: Post) -> None:
     counts = {row["kind"]: row["n"] for row in rows}
     post.reaction_counts = {k: counts[k] for k in Kind.values if counts.get(k)}
     post.save(update_fields=["reaction_counts"])
-    bump_topic_version(post.topic_id)
+    bump_post_version(post)

@@ -1,13 +1,14 @@
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.views.decorators.http import require_POST
 
 from townsquare.core.errors import Forbidden
 from townsquare.core.http import see_other
 from townsquare.core.ratelimit import check_rate
 from townsquare.forum.queries import get_post
+from townsquare.forum.rendering import reactions_html
 
 from . import actions
-from .models import Kind
 
 
 @require_POST
@@ -20,7 +21,5 @@ def post_react(request, post_id: int):
     if not request.htmx:
         return see_other(post.get_absolute_url())
     post.refresh_from_db(fields=["reaction_counts"])
-    return render(request, "forum/topic.html#reactions", {
-        "post": post, "my_reactions": {post.pk: mine} if mine else {},
-        "reaction_kinds": Kind.choices, "user": request.user,
-    })
+    return HttpResponse(reactions_html(post, member=request.user, mine=mine,
+                                       csrf_token=get_token(request)))

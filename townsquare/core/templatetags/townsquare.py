@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from townsquare.core.timefmt import refresh_relative_times, time_element
+from townsquare.core.timefmt import time_element
 
 register = template.Library()
 
@@ -12,12 +12,6 @@ def reltime(moment):
     if not moment:
         return ""
     return mark_safe(time_element(moment))
-
-
-@register.filter
-def stored_html(html):
-    """HTML rendered and sanitised at write time, with its relative times brought up to date."""
-    return mark_safe(refresh_relative_times(html))
 
 
 @register.filter
