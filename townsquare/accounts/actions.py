@@ -9,10 +9,12 @@ from townsquare.core.errors import Conflict, Invalid
 from .models import Role, User
 
 USERNAME_MIN, USERNAME_MAX = 3, 30
+EMAIL_MAX = User._meta.get_field("email").max_length
 
 
 def clean_username(username: str) -> str:
-    username = (username or "").strip()
+    # The same NFKC form sign-in compares, so "ｍａｒａ" is the name "mara".
+    username = User.normalize_username((username or "").strip())
     if not USERNAME_MIN <= len(username) <= USERNAME_MAX:
         raise Invalid(
             f"Usernames are {USERNAME_MIN} to {USERNAME_MAX} characters long.", field="username"
@@ -35,6 +37,8 @@ def register_member(*, username: str, email: str, password: str,
         validate_email(email)
     except ValidationError:
         raise Invalid("Enter a valid email address.", field="email") from None
+    if len(email) > EMAIL_MAX:
+        raise Invalid(f"Email addresses are at most {EMAIL_MAX} characters long.", field="email")
     _refuse_taken(username, email)
     candidate = User(username=username, email=email, role=role)
     try:

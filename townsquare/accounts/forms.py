@@ -24,6 +24,10 @@ class SigninForm(AuthenticationForm):
         "inactive": "This account is inactive.",
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Username or email"
+
     def clean(self):
         from .models import User
 

@@ -46,6 +46,6 @@ class User(AbstractUser):
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
 
     def get_absolute_url(self):
-        from django.urls import reverse
+        from townsquare.core.links import url_for
 
-        return reverse("member", args=[self.username])
+        return url_for("member", self.username)

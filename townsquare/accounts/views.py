@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,6 +48,10 @@ class SigninView(auth_views.LoginView):
         check_rate("signin", client_address(request))
         return super().post(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs):
+        # Django's LoginView names the site after the host; pages use the configured name.
+        return super().get_context_data(**kwargs) | {"site_name": settings.SITE_NAME}
+
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -55,6 +60,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
+
+    @property
+    def extra_email_context(self):
+        # Without it the email names the site after the host ("the example.com account").
+        return {"site_name": settings.SITE_NAME}
 
     def post(self, request, *args, **kwargs):
         check_rate("password_reset", client_address(request))

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 
 from townsquare.accounts.models import Role
+from townsquare.core.links import url_for
 
 
 class Category(models.Model):
@@ -30,7 +30,7 @@ class Category(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("category", args=[self.pk, self.slug])
+        return url_for("category", self.pk, self.slug)
 
 
 class Topic(models.Model):
@@ -70,7 +70,7 @@ class Topic(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("topic", args=[self.pk, self.slug])
+        return url_for("topic", self.pk, self.slug)
 
     @property
     def reply_count(self) -> int:
@@ -117,7 +117,7 @@ class Post(models.Model):
         return f"Post {self.pk} in topic {self.topic_id}"
 
     def get_absolute_url(self):
-        return reverse("post", args=[self.pk])
+        return url_for("post", self.pk)
 
     @property
     def page(self) -> int:

@@ -40,7 +40,10 @@ def list_category_topics(category: Category, page: int) -> QuerySet[Topic]:
 
 
 def get_topic(topic_id: int, user) -> Topic:
-    topic = Topic.objects.select_related("category", "author").filter(pk=topic_id).first()
+    try:
+        topic = Topic.objects.select_related("category", "author").get(pk=topic_id)
+    except Topic.DoesNotExist:
+        topic = None
     if topic is None or not permissions.can_view_topic(user, topic):
         raise NotFound("That topic does not exist.")
     return topic

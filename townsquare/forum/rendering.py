@@ -10,10 +10,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from townsquare.core.links import url_for
 from townsquare.core.timefmt import refresh_relative_times
 from townsquare.reactions.models import Kind
 
@@ -57,7 +57,7 @@ def render_posts(request, topic, posts, *, my_reactions: dict, can_reply: bool) 
 
 
 def _quote_link(topic_id: int, post_id: int) -> str:
-    url = f"{reverse('topic_reply', args=[topic_id])}?quote={post_id}"
+    url = f"{url_for('topic_reply', topic_id)}?quote={post_id}"
     return (f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
             f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
 
@@ -72,7 +72,7 @@ def reactions_html(post, *, member, mine: str | None, csrf_token: str) -> SafeSt
     if counts:
         html.append(f'<ul class="reaction-counts" aria-label="Reactions">{counts}</ul>')
     if member is not None and post.author_id != member.pk:
-        url = reverse("post_react", args=[post.pk])
+        url = url_for("post_react", post.pk)
         buttons = "".join(
             f'<button type="submit" name="kind" value="{kind}" '
             f'aria-pressed="{"true" if mine == kind else "false"}">{label}</button>'

@@ -23,12 +23,14 @@ from .rendering import render_posts
 
 @require_safe
 def home(request):
-    key = "page:home:{}:{}:{}".format(*queries.get_forum_stamp()) if is_guest(request) else None
-    return guest_page(request, key,
-                      lambda: render(request, "forum/home.html", {
-                          "categories": queries.list_categories(),
-                          "latest": queries.list_latest_topics(),
-                      }))
+    stamp = "{}:{}:{}".format(*queries.get_forum_stamp())
+    key = f"page:home:{stamp}" if is_guest(request) else None
+    # The querysets are lazy: a member's view whose content fragment is cached never runs them.
+    return guest_page(request, key, lambda: render(request, "forum/home.html", {
+        "stamp": stamp,
+        "categories": queries.list_categories(),
+        "latest": queries.list_latest_topics(),
+    }))
 
 
 @require_safe

@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from .models import Presence
+from .queries import presence_key
 
 # A member's presence is written at most this often per topic, per app process.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -21,3 +22,4 @@ def touch_presence(*, member, topic) -> None:
         [Presence(topic=topic, user=member, seen_at=timezone.now())],
         update_conflicts=True, unique_fields=["topic", "user"], update_fields=["seen_at"],
     )
+    cache.delete(presence_key(topic.pk))

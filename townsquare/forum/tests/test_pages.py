@@ -58,11 +58,23 @@ def test_page_query_counts_stay_the_same_with_ten_times_the_rows(
     assert small == large
     # The pinned budgets: raising one needs a reason in the commit that does it.
     if signed_in:
-        # session + member, then the page's reads; the topic page also upserts presence.
-        assert small == (4, 4, 7)
+        # session + member, then the page's reads (home: the forum stamp, categories,
+        # latest topics); the topic page also upserts presence.
+        assert small == (5, 4, 7)
     else:
         # a cache miss: the page's version stamp, then the page's own reads.
         assert small == (3, 3, 4)
+
+
+def test_a_members_warm_pages_skip_the_shared_reads(client, make_member, make_topic):
+    topic = make_topic()
+    client.force_login(make_member())
+    urls = ("/", topic.category.get_absolute_url(), topic.get_absolute_url())
+    cold = [count_queries(client, url) for url in urls]
+    warm = [count_queries(client, url) for url in urls]
+    # home: session, member, stamp; category: session, member, category; topic: session,
+    # member, topic, posts, the member's reactions (presence is written once a minute).
+    assert cold == [5, 4, 7] and warm == [3, 3, 5]
 
 
 def test_a_cached_guest_page_costs_one_query(client, make_topic):
