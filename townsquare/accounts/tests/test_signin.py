@@ -52,6 +52,12 @@ def test_signing_in_by_username_or_email_in_any_letter_case(client, mara, login)
     assert signed_in_id(client) == mara.pk
 
 
+def test_a_username_that_contains_an_at_sign_signs_in_as_a_username(client, make_member):
+    member = make_member("jo@home", email="jo@example.org", password=PASSWORD)
+    assert sign_in(client, "JO@HOME").status_code == 302
+    assert signed_in_id(client) == member.pk
+
+
 def test_signing_in_goes_on_to_the_page_named_in_next(client, mara):
     response = sign_in(client, "mara", next="/u/Mara/")
     assert response["Location"] == "/u/Mara/"
@@ -108,13 +114,6 @@ def test_signing_in_too_often_from_one_address_is_refused_with_429(client, setti
     assert signed_in_id(client) is None
 
 
-def test_the_signin_limit_counts_per_address(client, settings, mara):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signin": (1, 300)}
-    assert sign_in(client, "mara", "guessing-Wrong-123").status_code == 400
-    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
-    assert sign_in(elsewhere, "mara").status_code == 302
-
-
 def test_signing_out_takes_a_post_and_ends_the_session(client, mara):
     client.force_login(mara)
     response = client.post("/signout/")
@@ -137,10 +136,12 @@ def test_a_get_to_signout_does_not_sign_the_member_out(client, mara):
 ])
 def test_a_forged_post_without_a_csrf_token_is_refused_with_403(mara, url, data):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(mara) if url == "/signout/" else None
+    signed_in = url == "/signout/"
+    if signed_in:
+        client.force_login(mara)
     response = client.post(url, data)
     assert response.status_code == 403
-    assert signed_in_id(client) == (mara.pk if url == "/signout/" else None)
+    assert signed_in_id(client) == (mara.pk if signed_in else None)
     assert mail.outbox == []
 
 
