@@ -13,12 +13,11 @@ from townsquare.core.pagination import page_links, parse_page
 from townsquare.core.ratelimit import check_rate
 from townsquare.live.actions import touch_presence
 from townsquare.live.queries import list_recent_members
-from townsquare.reactions.queries import get_member_reactions
 
 from . import actions, permissions, queries
 from .forms import ReplyForm, TopicForm
 from .models import Category
-from .rendering import render_posts
+from .rendering import render_page, render_posts
 
 
 @require_safe
@@ -86,17 +85,13 @@ def _page_number(request, items: int, per_page: int) -> int | None:
 
 
 def topic_context(request, t, page: int, reply_form: ReplyForm | None = None) -> dict:
-    posts = queries.list_topic_posts(t, page)
-    member = request.user
-    my_reactions = get_member_reactions(member, [p.pk for p in posts])
-    can_reply = permissions.can_reply(member, t)
+    can_reply = permissions.can_reply(request.user, t)
     return {
         "topic": t,
         "category": t.category,
         "page": page,
         "page_links": page_links(page, t.page_count),
-        "posts_html": render_posts(request, t, posts, my_reactions=my_reactions,
-                                   can_reply=can_reply),
+        "posts_html": render_page(request, t, page, can_reply=can_reply),
         "recent_members": list_recent_members(t),
         "can_reply": can_reply,
         "reply_form": reply_form or new_reply_form(page=page),

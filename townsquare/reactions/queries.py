@@ -1,5 +1,7 @@
 from .models import Kind, Reaction
 
+KINDS = list(Kind.choices)
+
 
 def get_member_reactions(member, post_ids) -> dict[int, str]:
     """The member's own reaction on each of the given posts."""
@@ -11,4 +13,4 @@ def get_member_reactions(member, post_ids) -> dict[int, str]:
 
 def reaction_summary(counts: dict) -> list[tuple[str, str, int]]:
     """(kind, label, count) for each reaction a post has, in the site's order."""
-    return [(k, label, counts[k]) for k, label in Kind.choices if counts.get(k)]
+    return [(k, label, counts[k]) for k, label in KINDS if counts.get(k)]
