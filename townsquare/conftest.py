@@ -21,6 +21,17 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_view_counts():
+    """No test inherits another's pending view counts or a due flush."""
+    import time
+
+    from townsquare.forum import viewcounts
+
+    viewcounts._pending.clear()
+    viewcounts._last_flush = time.monotonic()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (page cache, presence throttle, rate limits)."""
     cache.clear()

@@ -25,10 +25,11 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from townsquare.accounts.models import Role, User
-from townsquare.core.markup import QuotedPost, quoted_ids, render_markdown
+from townsquare.core.markup import QuotedPost, quoted_ids
 from townsquare.forum.models import Category, Post, Topic
 from townsquare.reactions.models import Kind, Reaction
 
+from . import render_worker
 from .records import DumpError, Line, read_lines, read_meta
 from .rows import RowWriter
 
@@ -314,10 +315,6 @@ HTML = POST_COLUMNS.index("html")
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 
 
-def render_batch(jobs: list[tuple]) -> list[str]:
-    return [render_markdown(body, quotes) for body, quotes in jobs]
-
-
 class Renderer:
     """Renders batches of post bodies, in worker processes for a large import.
 
@@ -328,7 +325,10 @@ class Renderer:
     def __init__(self, parallel: bool):
         self.pool = None
         if parallel and (os.cpu_count() or 1) > 1:
-            self.pool = multiprocessing.get_context("fork").Pool(os.cpu_count())
+            # Spawned, not forked: the parent may hold database or cache client threads.
+            self.pool = multiprocessing.get_context("spawn").Pool(
+                os.cpu_count(), initializer=render_worker.start,
+                initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),))
         self.pending: deque = deque()
 
     def __enter__(self):
@@ -340,10 +340,10 @@ class Renderer:
 
     def submit(self, rows: list[list], jobs: list[tuple]):
         if self.pool is None:
-            self._fill(rows, render_batch(jobs))
+            self._fill(rows, render_worker.render_batch(jobs))
             yield rows
             return
-        self.pending.append((rows, self.pool.apply_async(render_batch, (jobs,))))
+        self.pending.append((rows, self.pool.apply_async(render_worker.render_batch, (jobs,))))
         while len(self.pending) > 2:
             yield self._collect()
 

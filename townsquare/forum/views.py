@@ -18,6 +18,7 @@ from . import actions, permissions, queries
 from .forms import ReplyForm, TopicForm
 from .models import Category
 from .rendering import render_page, render_posts
+from .viewcounts import count_view
 
 
 @require_safe
@@ -64,6 +65,7 @@ def topic(request, topic_id: int, slug: str):
             page := _page_number(request, stamp[2], settings.POSTS_PER_PAGE)):
         key = f"page:topic:{topic_id}:v{stamp[3]}:p{page}"
     if hit := cached_guest_page(request, key):
+        count_view(topic_id)
         return hit
     t = queries.get_topic(topic_id, request.user)
     if slug != t.slug:
@@ -71,6 +73,7 @@ def topic(request, topic_id: int, slug: str):
         return redirect(t.get_absolute_url() + query, permanent=True)
     page = parse_page(request, t.page_count)
     touch_presence(member=request.user, topic=t)
+    count_view(t.pk)
     return guest_page(request, key, lambda: render(request, "forum/topic.html",
                                                    topic_context(request, t, page)))
 

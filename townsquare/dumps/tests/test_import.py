@@ -175,3 +175,27 @@ def test_imported_pages_show_the_seed_elements(client, write_dump, small_communi
     html = client.get(Topic.objects.get().get_absolute_url()).content.decode()
     assert "Adapted by Townsquare from" in html and "desk said:" in html
     assert "Love It 1" in html and "Haha 1" in html
+
+
+def test_a_large_import_renders_in_worker_processes_with_the_same_result(
+        write_dump, small_community, monkeypatch):
+    from townsquare.dumps import importer
+
+    import_dump(write_dump(**small_community, folder="inline"))
+    inline = list(Post.objects.order_by("pk").values_list("html", flat=True))
+    for model in (Reaction, Post, Topic, Category, User):
+        model.objects.all().delete()
+    monkeypatch.setattr(importer, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(importer, "BATCH", 1)
+    monkeypatch.setattr(importer.os, "cpu_count", lambda: 2)
+    used = []
+    original = importer.Renderer.__init__
+
+    def spy(self, parallel):
+        original(self, parallel)
+        used.append(self.pool is not None)
+
+    monkeypatch.setattr(importer.Renderer, "__init__", spy)
+    import_dump(write_dump(**small_community, folder="pooled"))
+    assert used == [True]
+    assert list(Post.objects.order_by("pk").values_list("html", flat=True)) == inline
