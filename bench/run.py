@@ -222,7 +222,49 @@ def report(runs: list[dict], seconds: int) -> str:
             lines.append(f"| {name} | {r['rps']:,.0f} | {share} | {r['p50']:.1f} | "
                          f"{r['p99']:.1f} | {r['errors']} |")
         lines.append("")
+    lines += targets(runs)
     return "\n".join(lines)
+
+
+def targets(runs: list[dict]) -> list[str]:
+    """Each target of the performance issue, checked against this run's numbers."""
+    lines = ["## Targets", "", "| target | measured | met |", "| --- | --- | :---: |"]
+
+    def row(name: str, measured: str, met: bool) -> None:
+        lines.append(f"| {name} | {measured} | {'yes' if met else '**no**'} |")
+
+    for run in runs:
+        r, size = run["results"], f"{run['posts']:,} posts"
+        ceiling = r["ceiling"]["rps"]
+        for who, share in (("guest", 0.50), ("member", 0.25)):
+            got = r[f"topic ({who})"]["rps"] / ceiling
+            row(f"{size}: topic page as a {who} ≥ {share:.0%} of the ceiling", f"{got:.0%}",
+                got >= share)
+        for who in ("guest", "member"):
+            first = r[f"hot topic, first page ({who})"]["rps"]
+            last = r[f"hot topic, last page ({who})"]["rps"]
+            row(f"{size}: last page of the hot topic within 5% of its first ({who})",
+                f"{last / first - 1:+.1%}", last >= 0.95 * first)
+        row(f"{size}: memory per worker < 150 MB",
+            ", ".join(f"{m:.0f} MB" for m in run["memory_mb"]),
+            all(m < 150 for m in run["memory_mb"]))
+        per_post = run["topic_bytes"] / 20
+        row(f"{size}: about 2 KB of HTML per post", f"{per_post:,.0f} bytes", per_post <= 2100)
+    big = [run for run in runs if run["posts"] >= 1_000_000]
+    small = [run for run in runs if run["posts"] <= 40_000]
+    if big:
+        seconds = big[0]["import_seconds"]
+        row("import of 1,000,000 posts < 3 min", f"{seconds:.0f} s", seconds < 180)
+    if big and small:
+        for page in ("home", "category", "topic", "hot topic, last page"):
+            for who in ("guest", "member"):
+                name = f"{page} ({who})"
+                ratio = big[0]["results"][name]["rps"] / small[0]["results"][name]["rps"]
+                row(f"1,000,000 vs 40,000 posts within 10%: {name}", f"{ratio - 1:+.0%}",
+                    ratio >= 0.9)
+    lines += ["", "Reads while replies are written: see the last two rows of each table "
+              "(guests load a topic page while a member posts replies to another topic)."]
+    return lines
 
 
 def main() -> None:
