@@ -8,7 +8,6 @@ types can add script, event handlers, styles or dangerous URLs.
 """
 
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,8 +35,6 @@ class QuotedPost:
     author: str
     created: datetime
 
-
-QuoteLookup = Callable[[Iterable[int]], dict[int, QuotedPost]]
 
 
 def quoted_ids(body: str) -> list[int]:

@@ -12,8 +12,3 @@ def reltime(moment):
     if not moment:
         return ""
     return mark_safe(time_element(moment))
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if mapping else None
