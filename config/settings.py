@@ -115,19 +115,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    _prefix = env.str("CACHE_KEY_PREFIX", default="ts")
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ts"),
-        }
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": REDIS_URL, "KEY_PREFIX": _prefix},
+        "pages": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                  "LOCATION": REDIS_URL, "KEY_PREFIX": f"{_prefix}-pages"},
     }
 else:
+    # In-process caches are per worker, so their size is bounded by entries: small parts
+    # (post HTML, page stamps) in "default", whole guest pages (~35 KB each) in "pages".
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 20000},
-        }
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                    "LOCATION": "parts", "OPTIONS": {"MAX_ENTRIES": 20000}},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                  "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 1500}},
     }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

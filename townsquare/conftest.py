@@ -2,7 +2,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 
 def pytest_configure(config):
@@ -17,7 +17,8 @@ def pytest_configure(config):
     if settings.REDIS_URL and worker.startswith("gw"):
         parts = urlsplit(settings.REDIS_URL)
         db = 1 + int(worker[2:]) % 15
-        settings.CACHES["default"]["LOCATION"] = urlunsplit(parts._replace(path=f"/{db}"))
+        for alias in settings.CACHES:
+            settings.CACHES[alias]["LOCATION"] = urlunsplit(parts._replace(path=f"/{db}"))
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +35,11 @@ def _fresh_view_counts():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (page cache, presence throttle, rate limits)."""
-    cache.clear()
+    for alias in ("default", "pages"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "pages"):
+        caches[alias].clear()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ old the relative times ("6 minutes ago") in a cached page can get.
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpResponse
 
 
@@ -21,7 +21,7 @@ def cached_guest_page(request, key: str | None) -> HttpResponse | None:
     """The cached page under `key` for a guest's plain GET, if there is one."""
     if key is None or not is_guest(request):
         return None
-    content = cache.get(key)
+    content = caches["pages"].get(key)
     return HttpResponse(content) if content is not None else None
 
 
@@ -33,5 +33,5 @@ def guest_page(request, key: str | None, build: Callable[[], HttpResponse]) -> H
     # A page that used a CSRF token is a member's page, never a shared one.
     if key and is_guest(request) and response.status_code == 200 \
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-        cache.set(key, response.content, settings.GUEST_PAGE_CACHE_SECONDS)
+        caches["pages"].set(key, response.content, settings.GUEST_PAGE_CACHE_SECONDS)
     return response
