@@ -1,6 +1,11 @@
 from townsquare.core.errors import NotFound
 
 
+def page_count(items: int, per_page: int) -> int:
+    """Pages needed for `items` (an empty list still has its first page)."""
+    return max(1, -(-items // per_page))
+
+
 def parse_page(request, last_page: int) -> int:
     """The requested page number; a page that is not a number or past the end is a 404."""
     raw = request.GET.get("page", "1")

@@ -3,6 +3,7 @@ from django.db import models
 
 from townsquare.accounts.models import Role
 from townsquare.core.links import url_for
+from townsquare.core.pagination import page_count
 
 
 class Category(models.Model):
@@ -78,8 +79,7 @@ class Topic(models.Model):
 
     @property
     def page_count(self) -> int:
-        per_page = settings.POSTS_PER_PAGE
-        return max(1, (self.post_count + per_page - 1) // per_page)
+        return page_count(self.post_count, settings.POSTS_PER_PAGE)
 
 
 class Post(models.Model):

@@ -9,7 +9,7 @@ from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
 from townsquare.core.markup import quote_block
 from townsquare.core.pagecache import cached_guest_page, guest_page, is_guest
-from townsquare.core.pagination import page_links, parse_page
+from townsquare.core.pagination import page_count, page_links, parse_page
 from townsquare.core.ratelimit import check_rate
 from townsquare.live.actions import touch_presence
 from townsquare.live.queries import list_recent_members
@@ -45,7 +45,7 @@ def category(request, category_id: int, slug: str):
     cat = queries.get_category(category_id)
     if slug != cat.slug:
         return redirect(cat.get_absolute_url(), permanent=True)
-    last_page = max(1, -(-cat.topic_count // settings.TOPICS_PER_PAGE))
+    last_page = page_count(cat.topic_count, settings.TOPICS_PER_PAGE)
     page = parse_page(request, last_page)
     return guest_page(request, key, lambda: render(request, "forum/category.html", {
         "category": cat,
@@ -84,10 +84,10 @@ def _page_number(request, items: int, per_page: int) -> int | None:
     if len(request.GET) > 1 or not raw.isdigit():
         return None
     page = int(raw)
-    return page if 1 <= page <= max(1, -(-items // per_page)) else None
+    return page if 1 <= page <= page_count(items, per_page) else None
 
 
-def topic_context(request, t, page: int, reply_form: ReplyForm | None = None) -> dict:
+def topic_context(request, t, page: int) -> dict:
     can_reply = permissions.can_reply(request.user, t)
     return {
         "topic": t,
@@ -97,7 +97,7 @@ def topic_context(request, t, page: int, reply_form: ReplyForm | None = None) ->
         "posts_html": render_page(request, t, page, can_reply=can_reply),
         "recent_members": list_recent_members(t),
         "can_reply": can_reply,
-        "reply_form": reply_form or new_reply_form(page=page),
+        "reply_form": new_reply_form(page=page),
     }
 
 
