@@ -1,0 +1,57 @@
+"""Signing members in, and finding the signed-in member on every request cheaply.
+
+Every page a member opens starts with two lookups: their session (see sessions.py) and their
+user row. Both are single-row reads by primary key, where building the ORM query costs several
+times what the database spends answering it, so both are plain SQL; everything else (password
+checks, session writes, permissions) is Django's own code.
+"""
+
+from django.contrib.auth.backends import ModelBackend
+from django.db import connection
+
+from .models import User
+
+_USER_FIELDS = list(User._meta.concrete_fields)
+_USER_ATTNAMES = [f.attname for f in _USER_FIELDS]
+_user_reader = None
+
+
+def _read_user(pk):
+    """One user row by primary key as a model instance, or None."""
+    global _user_reader
+    if _user_reader is None:
+        # Built on first use, once the database connection's vendor is known.
+        table = User._meta.db_table
+        sql = "SELECT {} FROM {} WHERE {} = %s".format(
+            ", ".join(connection.ops.quote_name(f.column) for f in _USER_FIELDS),
+            connection.ops.quote_name(table),
+            connection.ops.quote_name(User._meta.pk.column),
+        )
+        converters = []
+        for index, field in enumerate(_USER_FIELDS):
+            col = field.get_col(table)
+            for conv in connection.ops.get_db_converters(col) + field.get_db_converters(col):
+                converters.append((index, conv, col))
+        _user_reader = (sql, converters)
+    sql, converters = _user_reader
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, conv, col in converters:
+        values[index] = conv(values[index], col, connection)
+    return User.from_db("default", _USER_ATTNAMES, values)
+
+
+class MemberBackend(ModelBackend):
+    """Django's model backend, with the per-request user lookup done in one plain query."""
+
+    def get_user(self, user_id):
+        try:
+            pk = User._meta.pk.to_python(user_id)
+        except Exception:  # a malformed id in a session: nobody is signed in
+            return None
+        user = _read_user(pk)
+        return user if user is not None and self.user_can_authenticate(user) else None

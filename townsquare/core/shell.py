@@ -1,0 +1,64 @@
+"""Pages rendered once with holes, filled per reader with plain string joins.
+
+A signed-in member's topic page is the same for every member but for a few pieces: their name
+in the header, their CSRF token, their reaction buttons, the reply form's one-time token, any
+flash message, and who is browsing. The page's template is rendered once per topic version and
+page with a marker in place of each of those pieces (`hole("posts")`), split at the markers
+and kept in the cache; each view then joins the cached segments with that reader's pieces.
+The template stays the one source of the page's markup; only the per-reader values move.
+
+Markers are made of Unicode private-use characters, which escaping leaves alone. They are
+looked for only in the shell's own markup when it is rendered, never in the values filled in,
+so a member who types those characters into a post cannot open a hole.
+"""
+
+import re
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.utils.safestring import SafeString, mark_safe
+
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_HOLE_RE = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
+SHELL_SECONDS = 24 * 3600
+
+
+def hole(name: str) -> SafeString:
+    """The marker a shell is rendered with where the piece `name` goes."""
+    return mark_safe(f"{_OPEN}{name}{_CLOSE}")
+
+
+def holes(*names: str) -> dict[str, SafeString]:
+    """Template context with a hole for each name, and for the CSRF token (filled by `fill`)."""
+    return {"csrf_token": hole("csrf")} | {name: hole(name) for name in names}
+
+
+class Shell:
+    """A rendered page cut at its holes: text, name, text, name, ..., text."""
+
+    __slots__ = ("parts", "names")
+
+    def __init__(self, html: str):
+        self.parts = _HOLE_RE.split(html)
+        self.names = frozenset(self.parts[1::2])
+
+    def fill(self, request, values: dict[str, str]) -> str:
+        """The page for this reader, with `values` (plus the CSRF token) in the holes."""
+        if "csrf" in self.names:
+            values["csrf"] = get_token(request)
+        parts = self.parts
+        out = [parts[0]]
+        for i in range(1, len(parts), 2):
+            out.append(values[parts[i]])
+            out.append(parts[i + 1])
+        return "".join(out)
+
+
+def cached_shell(key: str, build: Callable[[], str]) -> Shell:
+    """The shell under `key`, rendered by `build` on a miss."""
+    shell = cache.get(key)
+    if shell is None:
+        shell = Shell(build())
+        cache.set(key, shell, SHELL_SECONDS)
+    return shell
