@@ -1,6 +1,7 @@
 """Reads for the forum's pages, each with the joins its page needs and nothing more."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -8,6 +9,8 @@ from townsquare.core.errors import NotFound
 
 from . import permissions
 from .models import Category, Post, Topic
+
+TOPIC_SECONDS = 3600
 
 
 def get_category(category_id: int) -> Category:
@@ -39,11 +42,18 @@ def list_category_topics(category: Category, page: int) -> QuerySet[Topic]:
     )
 
 
-def get_topic(topic_id: int, user) -> Topic:
-    try:
-        topic = Topic.objects.select_related("category", "author").get(pk=topic_id)
-    except Topic.DoesNotExist:
-        topic = None
+def get_topic(topic_id: int, user, *, version: int | None = None) -> Topic:
+    """A topic the user may see, with its category and author.
+
+    Given the topic's current `version` (from its stamp), the row comes from the cache: the
+    key names the version, and every change to the topic bumps it.
+    """
+    key = f"topic:{topic_id}:v{version}"
+    topic = cache.get(key) if version is not None else None
+    if topic is None:
+        topic = Topic.objects.select_related("category", "author").filter(pk=topic_id).first()
+        if topic is not None and topic.version == version:
+            cache.set(key, topic, TOPIC_SECONDS)
     if topic is None or not permissions.can_view_topic(user, topic):
         raise NotFound("That topic does not exist.")
     return topic

@@ -2,17 +2,21 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_safe
 
+from townsquare.core.context_processors import flash, user_nav
 from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
 from townsquare.core.markup import quote_block
 from townsquare.core.pagecache import cached_guest_page, guest_page, is_guest
 from townsquare.core.pagination import page_count, page_links, parse_page
 from townsquare.core.ratelimit import check_rate
+from townsquare.core.shell import cached_shell, hole, holes
 from townsquare.live.actions import touch_presence
-from townsquare.live.queries import list_recent_members
+from townsquare.live.queries import browsing_html
 
 from . import actions, permissions, queries
 from .forms import ReplyForm, TopicForm
@@ -59,21 +63,23 @@ def category(request, category_id: int, slug: str):
 
 @require_safe
 def topic(request, topic_id: int, slug: str):
-    stamp = queries.get_topic_stamp(topic_id) if is_guest(request) else None
+    stamp = queries.get_topic_stamp(topic_id)
     key = None
-    if stamp and stamp[0] == slug and not stamp[1] and (
+    if stamp and stamp[0] == slug and not stamp[1] and is_guest(request) and (
             page := _page_number(request, stamp[2], settings.POSTS_PER_PAGE)):
         key = f"page:topic:{topic_id}:v{stamp[3]}:p{page}"
     if hit := cached_guest_page(request, key):
         count_view(topic_id)
         return hit
-    t = queries.get_topic(topic_id, request.user)
+    t = queries.get_topic(topic_id, request.user, version=stamp[3] if stamp else None)
     if slug != t.slug:
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(t.get_absolute_url() + query, permanent=True)
     page = parse_page(request, t.page_count)
     touch_presence(member=request.user, topic=t)
     count_view(t.pk)
+    if request.user.is_authenticated and not request.htmx:
+        return HttpResponse(render_member_topic(request, t, page))
     return guest_page(request, key, lambda: render(request, "forum/topic.html",
                                                    topic_context(request, t, page)))
 
@@ -95,10 +101,32 @@ def topic_context(request, t, page: int) -> dict:
         "page": page,
         "page_links": page_links(page, t.page_count),
         "posts_html": render_page(request, t, page, can_reply=can_reply),
-        "recent_members": list_recent_members(t),
+        "browsing": browsing_html(t),
         "can_reply": can_reply,
         "reply_form": new_reply_form(page=page),
     }
+
+
+def render_member_topic(request, t, page: int) -> str:
+    """A member's topic page: a shell cached per topic version and page, filled for them."""
+    can_reply = permissions.can_reply(request.user, t)
+    key = f"shell:topic:{t.pk}:v{t.version}:p{page}:r{int(can_reply)}"
+    shell = cached_shell(key, lambda: render_to_string("forum/topic.html", {
+        "topic": t,
+        "category": t.category,
+        "page": page,
+        "page_links": page_links(page, t.page_count),
+        "can_reply": can_reply,
+        "reply_form": ReplyForm(initial={"submit_token": hole("submit_token"), "on_page": page}),
+        **holes("posts_html", "browsing", "user_nav", "flash"),
+    }, request))
+    return shell.fill(request, {
+        "posts_html": render_page(request, t, page, can_reply=can_reply),
+        "browsing": browsing_html(t),
+        "user_nav": user_nav(request),
+        "flash": flash(request),
+        "submit_token": uuid.uuid4().hex,
+    })
 
 
 def new_reply_form(*, page: int, body: str = "") -> ReplyForm:

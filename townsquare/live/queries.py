@@ -3,7 +3,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from .models import Presence
 
@@ -24,15 +26,20 @@ def presence_key(topic_id: int) -> str:
 
 def list_recent_members(topic, limit: int = 50) -> list[Reader]:
     """Members seen on the topic within the presence window, most recent first."""
+    since = timezone.now() - timedelta(seconds=settings.PRESENCE_WINDOW_SECONDS)
+    rows = (
+        Presence.objects.filter(topic=topic, seen_at__gte=since)
+        .select_related("user")
+        .order_by("-seen_at")[:limit]
+    )
+    return [Reader(row.user.username, row.user.get_absolute_url()) for row in rows]
+
+
+def browsing_html(topic) -> SafeString:
+    """The topic page's "Recently Browsing" box, rendered at most every LIST_SECONDS."""
     key = presence_key(topic.pk)
-    readers = cache.get(key)
-    if readers is None:
-        since = timezone.now() - timedelta(seconds=settings.PRESENCE_WINDOW_SECONDS)
-        rows = (
-            Presence.objects.filter(topic=topic, seen_at__gte=since)
-            .select_related("user")
-            .order_by("-seen_at")[:limit]
-        )
-        readers = [Reader(row.user.username, row.user.get_absolute_url()) for row in rows]
-        cache.set(key, readers, LIST_SECONDS)
-    return readers
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("live/browsing.html", {"readers": list_recent_members(topic)})
+        cache.set(key, html, LIST_SECONDS)
+    return mark_safe(html)

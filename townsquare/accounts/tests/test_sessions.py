@@ -1,0 +1,83 @@
+"""Finding the signed-in member on each request: the plain-SQL session and user reads."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from townsquare.accounts.backends import MemberBackend
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a-long-Passphrase-42"
+
+
+def whoami(client) -> bool:
+    """True when the client is treated as signed in (the header offers "Sign out")."""
+    return "Sign out" in client.get("/").content.decode()
+
+
+def signed_in(member) -> Client:
+    client = Client()
+    assert client.post("/signin/", {"username": member.username, "password": PASSWORD}
+                       ).status_code == 302
+    return client
+
+
+def test_the_backend_reads_a_member_with_every_field_as_the_orm_would(make_member):
+    member = make_member("Ada", role="editor", bio="Reads the news.")
+    member.last_login = timezone.now()
+    member.save()
+    read = MemberBackend().get_user(member.pk)
+    from townsquare.accounts.models import User
+
+    orm = User.objects.get(pk=member.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+    assert read.has_role("editor") and read.is_active is True
+
+
+@pytest.mark.parametrize("user_id", [999_999, "not-a-number", None])
+def test_the_backend_finds_nobody_for_a_missing_or_malformed_id(user_id):
+    assert MemberBackend().get_user(user_id) is None
+
+
+def test_an_inactive_member_is_not_signed_in_by_an_old_session(make_member):
+    member = make_member()
+    client = signed_in(member)
+    member.is_active = False
+    member.save()
+    assert not whoami(client)
+
+
+def test_changing_the_password_ends_other_sessions(make_member):
+    member = make_member()
+    client = signed_in(member)
+    assert whoami(client)
+    member.set_password("a-different-Passphrase-7")
+    member.save()
+    assert not whoami(client)
+
+
+def test_an_expired_or_unknown_session_is_a_guest(make_member):
+    member = make_member()
+    client = signed_in(member)
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert not whoami(client)
+    client.cookies["sessionid"] = "x" * 32
+    assert not whoami(client)
+    client.cookies["sessionid"] = "'; DROP TABLE django_session; --"
+    assert not whoami(client)
+    assert Session.objects.exists()
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(make_member):
+    member = make_member()
+    client = signed_in(member)
+    copy = Client()
+    copy.cookies["sessionid"] = client.cookies["sessionid"].value
+    assert whoami(copy)
+    client.post("/signout/")
+    assert not whoami(copy)
