@@ -124,12 +124,13 @@ if REDIS_URL:
     }
 else:
     # In-process caches are per worker, so their size is bounded by entries: small parts
-    # (post HTML, page stamps) in "default", whole guest pages (~35 KB each) in "pages".
+    # (post HTML, topic rows, member links) in "default", page-sized entries (~35-60 KB:
+    # whole guest pages, member page shells, a page's ready posts) in "pages".
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                     "LOCATION": "parts", "OPTIONS": {"MAX_ENTRIES": 20000}},
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                  "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 1500}},
+                  "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 2000}},
     }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

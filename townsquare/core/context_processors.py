@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.core.cache import cache
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .shell import hole
+from .shell import csrf_token, hole
 
 NAV_SECONDS = 3600
 
@@ -31,7 +30,7 @@ def user_nav(request) -> SafeString:
         html = render_to_string("base.html#user_nav", {"user": user, "csrf_token": hole("csrf")})
         cache.set(key, html, NAV_SECONDS)
     if user.is_authenticated:
-        html = html.replace(hole("csrf"), get_token(request))
+        html = html.replace(hole("csrf"), csrf_token(request))
     return mark_safe(html)
 
 

@@ -15,13 +15,21 @@ so a member who types those characters into a post cannot open a hole.
 import re
 from collections.abc import Callable
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _HOLE_RE = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
 SHELL_SECONDS = 24 * 3600
+
+
+def csrf_token(request) -> str:
+    """The request's CSRF token, masked once however many forms the page has."""
+    token = getattr(request, "_csrf_token_for_page", None)
+    if token is None:
+        token = request._csrf_token_for_page = get_token(request)
+    return token
 
 
 def hole(name: str) -> SafeString:
@@ -46,7 +54,7 @@ class Shell:
     def fill(self, request, values: dict[str, str]) -> str:
         """The page for this reader, with `values` (plus the CSRF token) in the holes."""
         if "csrf" in self.names:
-            values["csrf"] = get_token(request)
+            values["csrf"] = csrf_token(request)
         parts = self.parts
         out = [parts[0]]
         for i in range(1, len(parts), 2):
@@ -57,8 +65,9 @@ class Shell:
 
 def cached_shell(key: str, build: Callable[[], str]) -> Shell:
     """The shell under `key`, rendered by `build` on a miss."""
-    shell = cache.get(key)
+    pages = caches["pages"]  # page-sized entries live in the cache bounded for them
+    shell = pages.get(key)
     if shell is None:
         shell = Shell(build())
-        cache.set(key, shell, SHELL_SECONDS)
+        pages.set(key, shell, SHELL_SECONDS)
     return shell

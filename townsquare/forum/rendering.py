@@ -1,23 +1,24 @@
 """Topic pages from ready parts.
 
 The part of a post every reader sees alike (author, time, body, attribution) is rendered once
-per post version and kept in the cache, and so is each page's list of post stamps (id,
-version, author, counts) per topic version. A page view fetches both in two cache calls,
-adds each reader's own controls (their reaction, the react and quote buttons, a CSRF token)
-with plain string formatting, and brings relative times up to date in one pass. The posts
-themselves are read from the database only when the topic changed or a part was evicted.
+per post version and kept in the cache. Each page of a topic is kept, per topic version, as a
+list of those parts with their reaction blocks ready for each kind of reader (`PagePost`),
+in the cache for page-sized things. A page view fetches that list in one cache call, picks
+each post's block for this reader (pressing their own reaction, adding their CSRF token),
+adds the quote links, and brings relative times up to date in one pass. The posts are read
+from the database only when the topic changed or its page was evicted; then only the posts
+whose own version changed are rendered again.
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
-from django.middleware.csrf import get_token
+from django.core.cache import cache, caches
 from django.template.loader import render_to_string
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from townsquare.core.links import url_for
+from townsquare.core.shell import csrf_token, hole
 from townsquare.core.timefmt import refresh_relative_times
 from townsquare.reactions.models import Kind
 from townsquare.reactions.queries import get_member_reactions, reaction_summary
@@ -27,6 +28,7 @@ from .queries import list_topic_posts
 
 PART_SECONDS = 24 * 3600
 KINDS = list(Kind.choices)
+CSRF_HOLE = hole("csrf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,24 +54,55 @@ class PostStamp:
         return reaction_summary(self.reaction_counts)
 
 
+@dataclass(frozen=True, slots=True)
+class PagePost:
+    """A post ready to join into a page: its shared HTML and its reaction block, built once.
+
+    The reaction block is kept twice: counts only (guests, the post's author) and with the
+    react form (other members), the latter with a CSRF hole and no button pressed.
+    """
+
+    stamp: PostStamp
+    shared: str
+    counts: str
+    react: str
+
+    @classmethod
+    def of(cls, stamp: PostStamp, shared: str) -> "PagePost":
+        return cls(stamp, shared, _reaction_block(stamp, with_form=False),
+                   _reaction_block(stamp, with_form=True))
+
+    def controls(self, member_id: int | None, mine: str | None, token: str) -> str:
+        if member_id is None or member_id == self.stamp.author_id:
+            return self.counts
+        html = self.react
+        if mine:
+            html = html.replace(f'value="{mine}" aria-pressed="false"',
+                                f'value="{mine}" aria-pressed="true"', 1)
+        return html.replace(CSRF_HOLE, token, 1)
+
+
 def render_page(request, topic, page: int, *, can_reply: bool) -> SafeString:
     """The posts of one page of a topic, for this reader."""
     key = f"posts:{topic.pk}:v{topic.version}:p{page}"
-    stamps = cache.get(key)
-    posts = []
-    if stamps is None:
+    entries = caches["pages"].get(key)
+    if entries is None:
         posts = list_topic_posts(topic, page)
         stamps = [PostStamp.of(post) for post in posts]
-        cache.set(key, stamps, PART_SECONDS)
-    mine = get_member_reactions(request.user, [s.pk for s in stamps])
-    return _join(request, topic, stamps, posts, my_reactions=mine, can_reply=can_reply)
+        shared = _shared_parts(topic, stamps, posts)
+        entries = [PagePost.of(stamp, shared[stamp.key]) for stamp in stamps]
+        caches["pages"].set(key, entries, PART_SECONDS)
+    mine = get_member_reactions(request.user, [e.stamp.pk for e in entries])
+    return _join(request, topic, entries, my_reactions=mine, can_reply=can_reply)
 
 
 def render_posts(request, topic, posts: list[Post], *, my_reactions: dict,
                  can_reply: bool) -> SafeString:
     """Given posts (a reply just written), for this reader."""
-    return _join(request, topic, [PostStamp.of(p) for p in posts], posts,
-                 my_reactions=my_reactions, can_reply=can_reply)
+    stamps = [PostStamp.of(p) for p in posts]
+    shared = _shared_parts(topic, stamps, posts)
+    entries = [PagePost.of(stamp, shared[stamp.key]) for stamp in stamps]
+    return _join(request, topic, entries, my_reactions=my_reactions, can_reply=can_reply)
 
 
 def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str, str]:
@@ -90,32 +123,32 @@ def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str
     return found | fresh
 
 
-def _join(request, topic, stamps, posts, *, my_reactions, can_reply) -> SafeString:
-    shared = _shared_parts(topic, stamps, posts)
-    member = request.user if request.user.is_authenticated else None
-    token = get_token(request) if member else ""
+def _join(request, topic, entries: list[PagePost], *, my_reactions, can_reply) -> SafeString:
+    member_id = request.user.pk if request.user.is_authenticated else None
+    token = csrf_token(request) if member_id else ""
+    quote_url = f"{url_for('topic_reply', topic.pk)}?quote=" if can_reply else ""
     parts = []
-    for stamp in stamps:
-        parts.append(shared.get(stamp.key, ""))
-        if stamp.hidden:
+    for entry in entries:
+        parts.append(entry.shared)
+        if entry.stamp.hidden:
             parts.append("</article>\n")
             continue
-        parts.append(reactions_html(stamp, member=member, mine=my_reactions.get(stamp.pk),
-                                    csrf_token=token))
+        parts.append(entry.controls(member_id, my_reactions.get(entry.stamp.pk), token))
         if can_reply:
-            parts.append(_quote_link(topic.pk, stamp.pk))
+            url = f"{quote_url}{entry.stamp.pk}"
+            parts.append(f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
+                         f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
         parts.append("</footer>\n</article>\n")
     return mark_safe(refresh_relative_times("".join(parts)))
 
 
-def _quote_link(topic_id: int, post_id: int) -> str:
-    url = f"{url_for('topic_reply', topic_id)}?quote={post_id}"
-    return (f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
-            f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
-
-
 def reactions_html(post, *, member, mine: str | None, csrf_token: str) -> SafeString:
     """A post's reaction counts and, for members other than its author, the react buttons."""
+    entry = PagePost.of(PostStamp.of(post), "")
+    return mark_safe(entry.controls(member.pk if member else None, mine, csrf_token))
+
+
+def _reaction_block(post: PostStamp, *, with_form: bool) -> str:
     counts = "".join(
         f'<li class="reaction reaction-{kind}">{label} {count}</li>'
         for kind, label, count in post.reaction_list
@@ -123,18 +156,18 @@ def reactions_html(post, *, member, mine: str | None, csrf_token: str) -> SafeSt
     html = [f'<div class="reactions" id="reactions-{post.pk}">']
     if counts:
         html.append(f'<ul class="reaction-counts" aria-label="Reactions">{counts}</ul>')
-    if member is not None and post.author_id != member.pk:
+    if with_form:
         url = url_for("post_react", post.pk)
         buttons = "".join(
-            f'<button type="submit" name="kind" value="{kind}" '
-            f'aria-pressed="{"true" if mine == kind else "false"}">{label}</button>'
+            f'<button type="submit" name="kind" value="{kind}" aria-pressed="false">'
+            f"{label}</button>"
             for kind, label in KINDS
         )
         html.append(
             f'<form class="react-form" method="post" action="{url}" hx-post="{url}" '
             f'hx-target="#reactions-{post.pk}">'
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_HOLE}">'
             f"<fieldset><legend>React</legend>{buttons}</fieldset></form>"
         )
     html.append("</div>")
-    return mark_safe("".join(html))
+    return "".join(html)

@@ -1,3 +1,5 @@
+from django.db import connection
+
 from .models import Kind, Reaction
 
 KINDS = list(Kind.choices)
@@ -7,8 +9,16 @@ def get_member_reactions(member, post_ids) -> dict[int, str]:
     """The member's own reaction on each of the given posts."""
     if not member.is_authenticated or not post_ids:
         return {}
-    rows = Reaction.objects.filter(user=member, post_id__in=post_ids).values_list("post_id", "kind")
-    return dict(rows)
+    # Plain SQL: on a member's topic view this is the one read besides session and user,
+    # and building the ORM query cost several times running it.
+    marks = ", ".join(["%s"] * len(post_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT post_id, kind FROM {Reaction._meta.db_table} "
+            f"WHERE user_id = %s AND post_id IN ({marks})",
+            [member.pk, *post_ids],
+        )
+        return dict(cursor.fetchall())
 
 
 def reaction_summary(counts: dict) -> list[tuple[str, str, int]]:
