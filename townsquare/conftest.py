@@ -35,11 +35,15 @@ def _fresh_view_counts():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (page cache, presence throttle, rate limits)."""
+    from townsquare.core.memo import pages_memo
+
     for alias in ("default", "pages"):
         caches[alias].clear()
+    pages_memo.clear()
     yield
     for alias in ("default", "pages"):
         caches[alias].clear()
+    pages_memo.clear()
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ so a member who types those characters into a post cannot open a hole.
 import re
 from collections.abc import Callable
 
-from django.core.cache import caches
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
+
+from .memo import versioned_page_part
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _HOLE_RE = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
@@ -64,10 +65,5 @@ class Shell:
 
 
 def cached_shell(key: str, build: Callable[[], str]) -> Shell:
-    """The shell under `key`, rendered by `build` on a miss."""
-    pages = caches["pages"]  # page-sized entries live in the cache bounded for them
-    shell = pages.get(key)
-    if shell is None:
-        shell = Shell(build())
-        pages.set(key, shell, SHELL_SECONDS)
-    return shell
+    """The shell under `key` (which must name the versions it depends on), or `build`'s."""
+    return versioned_page_part(key, lambda: Shell(build()), SHELL_SECONDS)

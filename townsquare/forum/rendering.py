@@ -11,13 +11,15 @@ whose own version changed are rendered again.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from townsquare.core.links import url_for
+from townsquare.core.memo import versioned_page_part
 from townsquare.core.shell import csrf_token, hole
 from townsquare.core.timefmt import refresh_relative_times
 from townsquare.reactions.models import Kind
@@ -54,26 +56,28 @@ class PostStamp:
         return reaction_summary(self.reaction_counts)
 
 
-@dataclass(frozen=True, slots=True)
-class PagePost:
+class PagePost(NamedTuple):
     """A post ready to join into a page: its shared HTML and its reaction block, built once.
 
     The reaction block is kept twice: counts only (guests, the post's author) and with the
     react form (other members), the latter with a CSRF hole and no button pressed.
     """
 
-    stamp: PostStamp
+    pk: int
+    author_id: int
+    hidden: bool
     shared: str
     counts: str
     react: str
 
     @classmethod
     def of(cls, stamp: PostStamp, shared: str) -> "PagePost":
-        return cls(stamp, shared, _reaction_block(stamp, with_form=False),
+        return cls(stamp.pk, stamp.author_id, stamp.hidden, shared,
+                   _reaction_block(stamp, with_form=False),
                    _reaction_block(stamp, with_form=True))
 
     def controls(self, member_id: int | None, mine: str | None, token: str) -> str:
-        if member_id is None or member_id == self.stamp.author_id:
+        if member_id is None or member_id == self.author_id:
             return self.counts
         html = self.react
         if mine:
@@ -84,16 +88,17 @@ class PagePost:
 
 def render_page(request, topic, page: int, *, can_reply: bool) -> SafeString:
     """The posts of one page of a topic, for this reader."""
-    key = f"posts:{topic.pk}:v{topic.version}:p{page}"
-    entries = caches["pages"].get(key)
-    if entries is None:
-        posts = list_topic_posts(topic, page)
-        stamps = [PostStamp.of(post) for post in posts]
-        shared = _shared_parts(topic, stamps, posts)
-        entries = [PagePost.of(stamp, shared[stamp.key]) for stamp in stamps]
-        caches["pages"].set(key, entries, PART_SECONDS)
-    mine = get_member_reactions(request.user, [e.stamp.pk for e in entries])
+    entries = versioned_page_part(f"posts:{topic.pk}:v{topic.version}:p{page}",
+                                  lambda: _page_posts(topic, page), PART_SECONDS)
+    mine = get_member_reactions(request.user, [e.pk for e in entries])
     return _join(request, topic, entries, my_reactions=mine, can_reply=can_reply)
+
+
+def _page_posts(topic, page: int) -> tuple[PagePost, ...]:
+    posts = list_topic_posts(topic, page)
+    stamps = [PostStamp.of(post) for post in posts]
+    shared = _shared_parts(topic, stamps, posts)
+    return tuple(PagePost.of(stamp, shared[stamp.key]) for stamp in stamps)
 
 
 def render_posts(request, topic, posts: list[Post], *, my_reactions: dict,
@@ -130,12 +135,12 @@ def _join(request, topic, entries: list[PagePost], *, my_reactions, can_reply) -
     parts = []
     for entry in entries:
         parts.append(entry.shared)
-        if entry.stamp.hidden:
+        if entry.hidden:
             parts.append("</article>\n")
             continue
-        parts.append(entry.controls(member_id, my_reactions.get(entry.stamp.pk), token))
+        parts.append(entry.controls(member_id, my_reactions.get(entry.pk), token))
         if can_reply:
-            url = f"{quote_url}{entry.stamp.pk}"
+            url = f"{quote_url}{entry.pk}"
             parts.append(f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
                          f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
         parts.append("</footer>\n</article>\n")

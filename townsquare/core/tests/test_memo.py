@@ -1,0 +1,36 @@
+"""The in-process layer for immutable, version-keyed page parts."""
+
+from django.core.cache import caches
+
+from townsquare.core.memo import LocalMemo, pages_memo, versioned_page_part
+
+
+def test_the_memo_forgets_the_least_recently_used_entry_first():
+    memo = LocalMemo(2)
+    memo.put("a", 1)
+    memo.put("b", 2)
+    assert memo.get("a") == 1  # "a" is now the most recent
+    memo.put("c", 3)
+    assert "b" not in memo._entries and memo.get("a") == 1 and memo.get("c") == 3
+    assert len(memo._entries) == 2
+
+
+def test_a_part_is_built_once_then_served_from_the_worker_and_the_shared_cache():
+    built = []
+
+    def build():
+        built.append(1)
+        return ("page", len(built))
+
+    assert versioned_page_part("posts:1:v1:p1", build, 60) == ("page", 1)
+    assert versioned_page_part("posts:1:v1:p1", build, 60) == ("page", 1)
+    assert len(built) == 1
+    # Another worker (an empty memo) finds it in the shared cache without building it.
+    pages_memo.clear()
+    assert versioned_page_part("posts:1:v1:p1", build, 60) == ("page", 1)
+    assert len(built) == 1 and caches["pages"].get("posts:1:v1:p1") == ("page", 1)
+
+
+def test_a_new_version_is_a_new_entry():
+    assert versioned_page_part("posts:1:v1:p1", lambda: "old", 60) == "old"
+    assert versioned_page_part("posts:1:v2:p1", lambda: "new", 60) == "new"
