@@ -35,15 +35,15 @@ def _fresh_view_counts():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (page cache, presence throttle, rate limits)."""
-    from townsquare.core.memo import pages_memo
+    from townsquare.core.memo import LocalMemo
 
     for alias in ("default", "pages"):
         caches[alias].clear()
-    pages_memo.clear()
+    LocalMemo.clear_all()
     yield
     for alias in ("default", "pages"):
         caches[alias].clear()
-    pages_memo.clear()
+    LocalMemo.clear_all()
 
 
 @pytest.fixture

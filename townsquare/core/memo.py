@@ -17,16 +17,28 @@ _MISSING = object()
 
 
 class LocalMemo:
+    """A bounded, least-recently-used dict of this worker's own."""
+
+    _all: list["LocalMemo"] = []
+
     def __init__(self, max_entries: int):
         self.max_entries = max_entries
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        LocalMemo._all.append(self)
 
-    def get(self, key: str):
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget everything every memo holds (tests, where ids and versions repeat)."""
+        for memo in cls._all:
+            memo.clear()
+
+    def get(self, key: str, default=None):
         with self._lock:
             value = self._entries.get(key, _MISSING)
-            if value is not _MISSING:
-                self._entries.move_to_end(key)
+            if value is _MISSING:
+                return default
+            self._entries.move_to_end(key)
             return value
 
     def put(self, key: str, value) -> None:
@@ -48,7 +60,7 @@ pages_memo = LocalMemo(400)
 def versioned_page_part(key: str, build: Callable[[], object], seconds: int):
     """The immutable page-sized entry under `key`: from this worker, the shared cache, or
     `build` (whose result is then kept in both)."""
-    value = pages_memo.get(key)
+    value = pages_memo.get(key, _MISSING)
     if value is not _MISSING:
         return value
     shared = caches["pages"]

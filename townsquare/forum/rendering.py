@@ -16,10 +16,11 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from townsquare.core.links import url_for
-from townsquare.core.memo import versioned_page_part
+from townsquare.core.memo import LocalMemo, versioned_page_part
 from townsquare.core.shell import csrf_token, hole
 from townsquare.core.timefmt import refresh_relative_times
 from townsquare.reactions.models import Kind
@@ -88,10 +89,26 @@ class PagePost(NamedTuple):
 
 def render_page(request, topic, page: int, *, can_reply: bool) -> SafeString:
     """The posts of one page of a topic, for this reader."""
-    entries = versioned_page_part(f"posts:{topic.pk}:v{topic.version}:p{page}",
-                                  lambda: _page_posts(topic, page), PART_SECONDS)
+    key = f"posts:{topic.pk}:v{topic.version}:p{page}"
+    entries = versioned_page_part(key, lambda: _page_posts(topic, page), PART_SECONDS)
     mine = get_member_reactions(request.user, [e.pk for e in entries])
-    return _join(request, topic, entries, my_reactions=mine, can_reply=can_reply)
+    return _join(request, topic, entries, _timed_shared(key, entries),
+                 my_reactions=mine, can_reply=can_reply)
+
+
+# Relative times are shown to the minute, so each worker brings a page's times up to date
+# once a minute rather than on every view.
+_timed = LocalMemo(400)
+
+
+def _timed_shared(key: str, entries) -> tuple[str, ...]:
+    now = timezone.now().replace(second=0, microsecond=0)
+    timed_key = f"{key}@{int(now.timestamp()) // 60}"
+    shared = _timed.get(timed_key)
+    if shared is None:
+        shared = tuple(refresh_relative_times(e.shared, now) for e in entries)
+        _timed.put(timed_key, shared)
+    return shared
 
 
 def _page_posts(topic, page: int) -> tuple[PagePost, ...]:
@@ -107,7 +124,8 @@ def render_posts(request, topic, posts: list[Post], *, my_reactions: dict,
     stamps = [PostStamp.of(p) for p in posts]
     shared = _shared_parts(topic, stamps, posts)
     entries = [PagePost.of(stamp, shared[stamp.key]) for stamp in stamps]
-    return _join(request, topic, entries, my_reactions=my_reactions, can_reply=can_reply)
+    timed = [refresh_relative_times(e.shared) for e in entries]
+    return _join(request, topic, entries, timed, my_reactions=my_reactions, can_reply=can_reply)
 
 
 def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str, str]:
@@ -128,13 +146,13 @@ def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str
     return found | fresh
 
 
-def _join(request, topic, entries: list[PagePost], *, my_reactions, can_reply) -> SafeString:
+def _join(request, topic, entries, shared_html, *, my_reactions, can_reply) -> SafeString:
     member_id = request.user.pk if request.user.is_authenticated else None
     token = csrf_token(request) if member_id else ""
     quote_url = f"{url_for('topic_reply', topic.pk)}?quote=" if can_reply else ""
     parts = []
-    for entry in entries:
-        parts.append(entry.shared)
+    for entry, shared in zip(entries, shared_html, strict=True):
+        parts.append(shared)
         if entry.hidden:
             parts.append("</article>\n")
             continue
@@ -144,7 +162,7 @@ def _join(request, topic, entries: list[PagePost], *, my_reactions, can_reply) -
             parts.append(f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
                          f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
         parts.append("</footer>\n</article>\n")
-    return mark_safe(refresh_relative_times("".join(parts)))
+    return mark_safe("".join(parts))
 
 
 def reactions_html(post, *, member, mine: str | None, csrf_token: str) -> SafeString:
