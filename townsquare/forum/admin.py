@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import F
 
 from .actions import bump_category_version, bump_post_version, bump_topic_version
 from .models import Category, Post, Topic
@@ -13,6 +14,9 @@ class CategoryAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         bump_category_version(obj.pk)
+        # Topic pages show their category (breadcrumb, who may start topics): a rename must
+        # reach them too. Rare, so one UPDATE over the category's topics is fine.
+        Topic.objects.filter(category=obj).update(version=F("version") + 1)
 
 
 @admin.register(Topic)

@@ -109,3 +109,20 @@ def test_a_locked_topic_shows_members_that_replies_are_closed(make_member, make_
     topic.save()
     html = signed_in(make_member()).get(topic.get_absolute_url()).content.decode()
     assert "Replies are closed" in html and 'name="body"' not in html
+
+
+def test_renaming_a_category_in_the_admin_reaches_its_cached_topic_pages(client, make_member,
+                                                                        make_topic):
+    admin_user = make_member("Root", is_staff=True, is_superuser=True)
+    topic = make_topic()
+    reader = signed_in(make_member())
+    assert topic.category.title in reader.get(topic.get_absolute_url()).content.decode()
+    client.force_login(admin_user)
+    category = topic.category
+    response = client.post(f"/admin/forum/category/{category.pk}/change/", {
+        "title": "Renamed Desk", "slug": category.slug, "position": category.position,
+        "start_role": category.start_role, "description": "",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "Renamed Desk" in reader.get(topic.get_absolute_url()).content.decode()
+    assert "Renamed Desk" in Client().get(topic.get_absolute_url()).content.decode()
