@@ -70,12 +70,16 @@ class PagePost(NamedTuple):
     shared: str
     counts: str
     react: str
+    quote: str
 
     @classmethod
-    def of(cls, stamp: PostStamp, shared: str) -> "PagePost":
+    def of(cls, stamp: PostStamp, shared: str, topic_id: int) -> "PagePost":
+        url = f"{url_for('topic_reply', topic_id)}?quote={stamp.pk}"
+        quote = (f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
+                 f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
         return cls(stamp.pk, stamp.author_id, stamp.hidden, shared,
                    _reaction_block(stamp, with_form=False),
-                   _reaction_block(stamp, with_form=True))
+                   _reaction_block(stamp, with_form=True), quote)
 
     def controls(self, member_id: int | None, mine: str | None, token: str) -> str:
         if member_id is None or member_id == self.author_id:
@@ -115,7 +119,7 @@ def _page_posts(topic, page: int) -> tuple[PagePost, ...]:
     posts = list_topic_posts(topic, page)
     stamps = [PostStamp.of(post) for post in posts]
     shared = _shared_parts(topic, stamps, posts)
-    return tuple(PagePost.of(stamp, shared[stamp.key]) for stamp in stamps)
+    return tuple(PagePost.of(stamp, shared[stamp.key], topic.pk) for stamp in stamps)
 
 
 def render_posts(request, topic, posts: list[Post], *, my_reactions: dict,
@@ -123,7 +127,7 @@ def render_posts(request, topic, posts: list[Post], *, my_reactions: dict,
     """Given posts (a reply just written), for this reader."""
     stamps = [PostStamp.of(p) for p in posts]
     shared = _shared_parts(topic, stamps, posts)
-    entries = [PagePost.of(stamp, shared[stamp.key]) for stamp in stamps]
+    entries = [PagePost.of(stamp, shared[stamp.key], topic.pk) for stamp in stamps]
     timed = [refresh_relative_times(e.shared) for e in entries]
     return _join(request, topic, entries, timed, my_reactions=my_reactions, can_reply=can_reply)
 
@@ -149,7 +153,6 @@ def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str
 def _join(request, topic, entries, shared_html, *, my_reactions, can_reply) -> SafeString:
     member_id = request.user.pk if request.user.is_authenticated else None
     token = csrf_token(request) if member_id else ""
-    quote_url = f"{url_for('topic_reply', topic.pk)}?quote=" if can_reply else ""
     parts = []
     for entry, shared in zip(entries, shared_html, strict=True):
         parts.append(shared)
@@ -158,16 +161,14 @@ def _join(request, topic, entries, shared_html, *, my_reactions, can_reply) -> S
             continue
         parts.append(entry.controls(member_id, my_reactions.get(entry.pk), token))
         if can_reply:
-            url = f"{quote_url}{entry.pk}"
-            parts.append(f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
-                         f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
+            parts.append(entry.quote)
         parts.append("</footer>\n</article>\n")
     return mark_safe("".join(parts))
 
 
 def reactions_html(post, *, member, mine: str | None, csrf_token: str) -> SafeString:
     """A post's reaction counts and, for members other than its author, the react buttons."""
-    entry = PagePost.of(PostStamp.of(post), "")
+    entry = PagePost.of(PostStamp.of(post), "", post.topic_id)
     return mark_safe(entry.controls(member.pk if member else None, mine, csrf_token))
 
 
