@@ -279,8 +279,23 @@ def main() -> None:
     text = report(runs, args.duration)
     (ROOT / "bench" / "var").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench" / "var" / "last-run.json").write_text(json.dumps(runs, indent=2))
-    args.out.write_text(text + "\n")
+    write_section(args.out, text)
     print(text)
+
+
+START, END = "<!-- pages: written by bench/run.py -->", "<!-- end of pages -->"
+
+
+def write_section(out: Path, text: str) -> None:
+    """Replace this harness's section of the file, keeping what other harnesses wrote."""
+    section = f"{START}\n{text}\n{END}\n"
+    old = out.read_text() if out.exists() else ""
+    if START in old and END in old:
+        before, rest = old.split(START, 1)
+        after = rest.split(END, 1)[1].lstrip("\n")
+        out.write_text(before + section + ("\n" + after if after else ""))
+    else:
+        out.write_text(section + ("\n" + old if old else ""))
 
 
 if __name__ == "__main__":
