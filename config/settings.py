@@ -124,13 +124,13 @@ if REDIS_URL:
     }
 else:
     # In-process caches are per worker, so their size is bounded by entries: small parts
-    # (post HTML, topic rows, member links) in "default", page-sized entries (~35-60 KB:
-    # whole guest pages, member page shells, a page's ready posts) in "pages".
+    # (post HTML ~2 KB, topic rows, member links) in "default", whole guest pages (~35 KB)
+    # in "pages". Member page shells and ready posts are kept by core/memo.py instead.
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                    "LOCATION": "parts", "OPTIONS": {"MAX_ENTRIES": 20000}},
+                    "LOCATION": "parts", "OPTIONS": {"MAX_ENTRIES": 10000}},
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                  "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 2000}},
+                  "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 1000}},
     }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 _MISSING = object()
 
@@ -53,8 +54,8 @@ class LocalMemo:
             self._entries.clear()
 
 
-# Page-sized entries (30-60 KB): 400 of them stay under 25 MB per worker.
-pages_memo = LocalMemo(400)
+# Page-sized entries (30-60 KB): 300 of them stay under 20 MB per worker.
+pages_memo = LocalMemo(300)
 
 
 def versioned_page_part(key: str, build: Callable[[], object], seconds: int):
@@ -64,8 +65,11 @@ def versioned_page_part(key: str, build: Callable[[], object], seconds: int):
     if value is not _MISSING:
         return value
     shared = caches["pages"]
-    value = shared.get(key)
-    if value is None:
+    # A local-memory cache is this worker's own too: keeping a pickled copy there as well
+    # would only double the memory. A shared cache (Redis) spares other workers the build.
+    if isinstance(shared, LocMemCache):
+        value = build()
+    elif (value := shared.get(key)) is None:
         value = build()
         shared.set(key, value, seconds)
     pages_memo.put(key, value)

@@ -102,7 +102,7 @@ def render_page(request, topic, page: int, *, can_reply: bool) -> SafeString:
 
 # Relative times are shown to the minute, so each worker brings a page's times up to date
 # once a minute rather than on every view.
-_timed = LocalMemo(400)
+_timed = LocalMemo(150)
 
 
 def _timed_shared(key: str, entries) -> tuple[str, ...]:
