@@ -1,14 +1,23 @@
 """Markdown to safe HTML, done once when a post is written.
 
 cmark-gfm (the C reference implementation of CommonMark with GitHub's tables, strikethrough
-and autolinks) renders Markdown; raw HTML in a body is dropped, never passed through. A
-`:::quote POST_ID` ... `:::` container quotes another post; containers nest when the outer
-fence is longer. Whatever comes out passes through nh3's allow-list, so nothing a member
-types can add script, event handlers, styles or dangerous URLs.
+and autolinks) renders Markdown; raw HTML in a body is dropped, never passed through. Two
+kinds of container are parsed around it: `:::quote POST_ID` ... `:::` quotes another post, and
+`::: spoiler [summary]` ... `:::` hides text until it is opened; containers nest when the
+outer fence is longer, at most MAX_QUOTE_DEPTH deep (deeper fences are plain text), so the
+work stays linear in the body's length whatever is typed (cmark-gfm itself is linear).
+A fenced `chart` block becomes a server-drawn SVG chart (see charts.py).
+
+Whatever comes out passes through nh3's allow-list, so nothing a member types can add
+script, event handlers, styles or dangerous URLs. Only then are the pieces this module
+builds itself put in: charts (from escaped text and numbers, behind placeholders that carry a
+per-render secret, so a body cannot forge one), `@name` mention links for known members, and
+image sizes. Images from other sites are never loaded: they become plain links.
 """
 
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import cmarkgfm
@@ -16,12 +25,14 @@ import nh3
 from cmarkgfm.cmark import Options
 from django.utils.html import escape
 
+from .charts import render_chart
 from .timefmt import time_element
 
 QUOTE_RE = re.compile(r"^\s*:{3,}\s*quote\s+(\d+)\s*$", re.MULTILINE)
-_OPEN = re.compile(r"^ {0,3}(:{3,})\s*quote\s+(\d+)\s*$")
+_OPEN = re.compile(r"^ {0,3}(:{3,})\s*quote\s+(\d{1,18})\s*$")
+_SPOILER = re.compile(r"^ {0,3}(:{3,})\s*spoiler(?:\s+(.*?))?\s*$", re.IGNORECASE)
 _CLOSE = re.compile(r"^ {0,3}(:{3,})\s*$")
-_CODE_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*(\S*)")
 MAX_QUOTE_DEPTH = 8
 _CMARK_OPTIONS = Options.CMARK_OPT_VALIDATE_UTF8
 _EXTENSIONS = ["table", "strikethrough", "autolink"]
@@ -42,6 +53,27 @@ def quoted_ids(body: str) -> list[int]:
     return list(dict.fromkeys(int(m) for m in QUOTE_RE.findall(body)))
 
 
+# `@name` where name is a username (Django's characters) not glued to a word before it, so
+# "ada@example.org" is no mention; a name's trailing dots are punctuation, not the name.
+_MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]{1,150})")
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+
+
+def _mention_name(raw: str) -> str:
+    return raw.rstrip(".")
+
+
+def mentioned_usernames(body: str) -> list[str]:
+    """Lower-cased usernames mentioned as `@name`, in order, without repeats; text in code
+    blocks and code spans is not looked at."""
+    names = []
+    for part in _parse_blocks(body, flat=True):
+        if isinstance(part, str):
+            text = _CODE_SPAN.sub(" ", part)
+            names += [_mention_name(m).lower() for m in _MENTION.findall(text)]
+    return [n for n in dict.fromkeys(names) if n]
+
+
 def quote_block(post_id: int, text: str) -> str:
     """The Markdown a Quote control inserts into the reply box."""
     inner = text.strip()
@@ -51,71 +83,151 @@ def quote_block(post_id: int, text: str) -> str:
 
 
 @dataclass
-class _Quote:
-    post_id: int
+class _Container:
+    kind: str  # "quote" or "spoiler"
     fence: int
-    parts: list  # of str (Markdown lines) and _Quote
+    post_id: int = 0
+    summary: str = ""
+    parts: list = field(default_factory=list)  # of str (Markdown lines), _Container, _Chart
 
 
-def _parse_blocks(body: str) -> list:
-    """Split a body into Markdown runs and quote containers (nested), ignoring code fences."""
-    root = _Quote(0, 0, [])
+@dataclass
+class _Chart:
+    source: str
+
+
+def _parse_blocks(body: str, flat: bool = False) -> list:
+    """Split a body into Markdown runs, containers (nested) and chart blocks.
+
+    With `flat`, containers are not built: their lines stay in the runs (for mentions),
+    while code blocks still come out as separate parts so that their text can be skipped.
+    """
+    root = _Container("root", 0)
     stack = [root]
-    code_fence = None
+    code_fence, chart = None, None
     for line in body.split("\n"):
         if code_fence:
-            if line.strip().startswith(code_fence):
+            if line.strip().startswith(code_fence) and not line.strip().strip(code_fence[0]):
                 code_fence = None
+                if chart is not None:
+                    stack[-1].parts.append(_Chart("\n".join(chart)))
+                    chart = None
+                    continue
+            elif chart is not None:
+                chart.append(line)
+                continue
+            elif flat:
+                continue
         elif match := _CODE_FENCE.match(line):
             code_fence = match.group(1)
+            if match.group(2).lower() == "chart":
+                chart = []
+                continue
+            if flat:
+                continue
+        elif flat:
+            pass
         elif (match := _OPEN.match(line)) and len(stack) <= MAX_QUOTE_DEPTH:
-            quote = _Quote(int(match.group(2)), len(match.group(1)), [])
+            quote = _Container("quote", len(match.group(1)), post_id=int(match.group(2)))
             stack[-1].parts.append(quote)
             stack.append(quote)
+            continue
+        elif (match := _SPOILER.match(line)) and len(stack) <= MAX_QUOTE_DEPTH:
+            spoiler = _Container("spoiler", len(match.group(1)),
+                                 summary=(match.group(2) or "")[:120])
+            stack[-1].parts.append(spoiler)
+            stack.append(spoiler)
             continue
         elif (match := _CLOSE.match(line)) and len(stack) > 1 \
                 and len(match.group(1)) >= stack[-1].fence:
             stack.pop()
             continue
         stack[-1].parts.append(line)
+    if chart is not None:  # an unclosed chart block still gets drawn (or its error shown)
+        stack[-1].parts.append(_Chart("\n".join(chart)))
     return root.parts
 
 
-def _render_parts(parts: list, quotes: dict[int, QuotedPost]) -> str:
-    html, lines = [], []
-    for part in parts + [None]:
-        if isinstance(part, str):
-            lines.append(part)
-            continue
-        if lines:
-            html.append(cmarkgfm.markdown_to_html_with_extensions(
-                "\n".join(lines), options=_CMARK_OPTIONS, extensions=_EXTENSIONS))
-            lines = []
-        if part is not None:
-            html.append(_render_quote(part, quotes))
-    return "".join(html)
+class _Render:
+    """One body's rendering: quotes to attribute, and the charts set aside for later."""
+
+    def __init__(self, quotes: dict[int, QuotedPost]):
+        self.quotes = quotes
+        self.nonce = secrets.token_hex(8)
+        self.charts: list[str] = []
+
+    def parts(self, parts: list) -> str:
+        html, lines = [], []
+        for part in parts + [None]:
+            if isinstance(part, str):
+                lines.append(part)
+                continue
+            if lines:
+                html.append(_markdown("\n".join(lines)))
+                lines = []
+            if isinstance(part, _Chart):
+                self.charts.append(render_chart(part.source, len(self.charts) + 1))
+                html.append(f"<p>chart-{self.nonce}-{len(self.charts) - 1}</p>")
+            elif isinstance(part, _Container):
+                html.append(self.container(part))
+        return "".join(html)
+
+    def container(self, box: _Container) -> str:
+        inner = self.parts(box.parts)
+        if box.kind == "spoiler":
+            summary = escape(box.summary or "Spoiler")
+            return (f'<details class="spoiler"><summary>{summary}</summary>'
+                    f'<div class="spoiler-body">{inner}</div></details>\n')
+        quoted = self.quotes.get(box.post_id)
+        if quoted is None:
+            return (f'<blockquote class="quote"><div class="quote-body">{inner}</div>'
+                    "</blockquote>\n")
+        head = (
+            f'<p class="quote-head"><a href="{escape(quoted.url)}">'
+            f"{time_element(quoted.created)}, {escape(quoted.author)} said:</a></p>"
+        )
+        return (f'<blockquote class="quote">{head}<div class="quote-body">{inner}</div>'
+                "</blockquote>\n")
+
+    def put_charts(self, html: str) -> str:
+        for i, chart in enumerate(self.charts):
+            html = html.replace(f"<p>chart-{self.nonce}-{i}</p>", chart, 1)
+        return html
 
 
-def _render_quote(quote: _Quote, quotes: dict[int, QuotedPost]) -> str:
-    inner = _render_parts(quote.parts, quotes)
-    quoted = quotes.get(quote.post_id)
-    if quoted is None:
-        return f'<blockquote class="quote"><div class="quote-body">{inner}</div></blockquote>\n'
-    head = (
-        f'<p class="quote-head"><a href="{escape(quoted.url)}">'
-        f"{time_element(quoted.created)}, {escape(quoted.author)} said:</a></p>"
-    )
-    return f'<blockquote class="quote">{head}<div class="quote-body">{inner}</div></blockquote>\n'
+# cmark-gfm slows down sharply with thousands of nested block quotes or list items on one
+# line; nobody nests more than a few, so deeper markers are dropped before rendering.
+MAX_BLOCK_NESTING = 16
+_DEEP_QUOTES = re.compile(rf"^((?:[ \t]*>){{{MAX_BLOCK_NESTING}}})(?:[ \t]*>)+", re.MULTILINE)
+_DEEP_LISTS = re.compile(
+    rf"^((?:[ \t]*(?:[-*+]|\d{{1,9}}[.)])[ \t]+){{{MAX_BLOCK_NESTING}}})"
+    r"(?:[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+)+", re.MULTILINE)
+
+
+def _markdown(text: str) -> str:
+    text = _DEEP_LISTS.sub(r"\1", _DEEP_QUOTES.sub(r"\1", text))
+    return _EXTERNAL_IMG.sub(_image_link, cmarkgfm.markdown_to_html_with_extensions(
+        text, options=_CMARK_OPTIONS, extensions=_EXTENSIONS))
+
+
+# cmark-gfm writes images as <img src="URL" alt="ALT" /> (with title="" sometimes).
+_EXTERNAL_IMG = re.compile(r'<img src="(?!/media/|/static/)([^"]*)" alt="([^"]*)"[^>]*>')
+
+
+def _image_link(match: re.Match) -> str:
+    """An image from another site, as a link to it: readers choose to load it."""
+    alt = match.group(2) or "image"
+    return f'<a href="{match.group(1)}">{alt}</a>'
 
 
 _TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3",
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2", "h3",
     "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "time", "tr", "ul",
+    "summary", "table", "tbody", "td", "th", "thead", "time", "tr", "ul",
 }
 _ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height", "loading"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "decoding"},
     "time": {"datetime", "title"},
     "td": {"align"},
     "th": {"align"},
@@ -124,10 +236,16 @@ _ATTRIBUTES = {
 }
 _CLASSES = {
     "blockquote": {"quote"},
-    "div": {"quote-body"},
+    "details": {"spoiler"},
+    "div": {"quote-body", "spoiler-body"},
     "p": {"quote-head"},
     "time": {"rel"},
-    "code": {f"language-{lang}" for lang in ("python", "js", "json", "html", "css", "sql", "bash")},
+    "code": {f"language-{lang}" for lang in (
+        "python", "js", "javascript", "ts", "typescript", "json", "html", "xml", "css", "sql",
+        "bash", "sh", "shell", "console", "text", "markdown", "md", "yaml", "toml", "ini",
+        "c", "cpp", "csharp", "java", "kotlin", "go", "rust", "ruby", "php", "swift", "r",
+        "diff", "csv",
+    )},
 }
 
 
@@ -151,8 +269,59 @@ def sanitize(html: str) -> str:
     )
 
 
-def render_markdown(body: str, quotes: dict[int, QuotedPost] | None = None) -> str:
-    """Safe HTML for a post body; `quotes` maps quoted post ids to their attribution."""
-    html = _render_parts(_parse_blocks(body), quotes or {})
-    html = html.replace("<img ", '<img loading="lazy" ')
-    return sanitize(html)
+def render_markdown(body: str, quotes: dict[int, QuotedPost] | None = None, *,
+                    mentions: dict[str, tuple[str, str]] | None = None,
+                    images: dict[str, tuple[int, int]] | None = None) -> str:
+    """Safe HTML for a post body.
+
+    `quotes` maps quoted post ids to their attribution; `mentions` maps lower-cased usernames
+    to (username, profile URL) for members who exist; `images` maps this site's image paths
+    to (width, height).
+    """
+    render = _Render(quotes or {})
+    html = render.parts(_parse_blocks(body))
+    html = sanitize(html.replace("<img ", '<img loading="lazy" decoding="async" '))
+    if mentions:
+        html = _link_mentions(html, mentions)
+    if images:
+        html = _IMG_SRC.sub(lambda m: _sized(m, images), html)
+    return render.put_charts(html)
+
+
+_TOKEN = re.compile(r"(<[^>]*>)|([^<]+)")
+_SKIP = {"a", "code", "pre"}
+
+
+def _link_mentions(html: str, mentions: dict[str, tuple[str, str]]) -> str:
+    """Turn `@name` in text (not in links or code) into a link to a known member."""
+    out, skipping = [], 0
+
+    def link(match: re.Match) -> str:
+        name = _mention_name(match.group(1))
+        found = mentions.get(name.lower())
+        if found is None:
+            return match.group(0)
+        username, url = found
+        rest = match.group(1)[len(name):]
+        return f'<a class="mention" href="{escape(url)}">@{escape(username)}</a>{rest}'
+
+    for tag, text in _TOKEN.findall(html):
+        if tag:
+            name = tag[1:].lstrip("/").split(None, 1)[0].rstrip(">").lower() if len(tag) > 2 \
+                else ""
+            if name in _SKIP:
+                skipping += -1 if tag.startswith("</") else 1
+            out.append(tag)
+        else:
+            out.append(text if skipping > 0 else _MENTION.sub(link, text))
+    return "".join(out)
+
+
+_IMG_SRC = re.compile(r'<img ([^>]*?)src="(/media/[^"]+)"')
+
+
+def _sized(match: re.Match, images: dict[str, tuple[int, int]]) -> str:
+    size = images.get(match.group(2))
+    if not size or "width=" in match.group(1):
+        return match.group(0)
+    return f'<img {match.group(1)}src="{match.group(2)}" width="{size[0]}" height="{size[1]}"'

@@ -50,7 +50,7 @@ def test_the_demo_community_has_the_seed_story(client, tmp_path, settings):
     story = Topic.objects.get(category__slug="news-desk")
     assert story.author.role == "editor" and story.source_name and story.source_date
     opening = story.posts.get(position=1)
-    assert opening.html.count('<img loading="lazy" src="/media/demo/image') == 2
+    assert opening.html.count('<img loading="lazy" decoding="async" src="/media/demo/image') == 2
     assert (tmp_path / "demo" / "image.png").exists()
     assert story.posts.filter(quotes_post__isnull=False).count() >= 2
     assert len(set(Reaction.objects.values_list("kind", flat=True))) >= 3
