@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "townsquare.reactions",
     "townsquare.live",
     "townsquare.dumps",
+    "townsquare.uploads",
 ]
 
 MIDDLEWARE = [
@@ -211,8 +212,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+
+
+def _media_storage(url: str) -> dict:
+    """STORAGES["default"] from MEDIA_STORAGE_URL: local files, or s3://bucket?options for an
+    S3-compatible bucket (django-storages, `pip install townsquare[s3]`; credentials from the
+    usual AWS_* variables)."""
+    if not url:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ValueError("MEDIA_STORAGE_URL must look like s3://bucket?endpoint_url=...")
+    query = dict(parse_qsl(parts.query))
+    options = {"bucket_name": parts.netloc, "file_overwrite": False, "querystring_auth": False}
+    for name, key in (("endpoint_url", "endpoint_url"), ("region", "region_name"),
+                      ("custom_domain", "custom_domain"), ("location", "location")):
+        if query.get(name):
+            options[key] = query[name]
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage(env.str("MEDIA_STORAGE_URL", default="")),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -235,6 +256,9 @@ POSTS_PER_PAGE = 20
 TOPICS_PER_PAGE = 30
 POST_MAX_CHARS = env.int("POST_MAX_CHARS", default=50_000)
 TITLE_MAX_CHARS = 200
+# How long an author may edit their post (moderators always may), and mentions per post.
+POST_EDIT_WINDOW = env.int("POST_EDIT_WINDOW", default=24 * 3600)
+MENTIONS_MAX_PER_POST = env.int("MENTIONS_MAX_PER_POST", default=20)
 PRESENCE_WINDOW_SECONDS = 15 * 60
 GUEST_PAGE_CACHE_SECONDS = env.int("GUEST_PAGE_CACHE_SECONDS", default=60)
 RATE_LIMITS = {
@@ -244,4 +268,16 @@ RATE_LIMITS = {
     "signin": env.tuple("RATE_LIMIT_SIGNIN", cast=int, default=(10, 300)),
     "register": env.tuple("RATE_LIMIT_REGISTER", cast=int, default=(5, 3600)),
     "password_reset": env.tuple("RATE_LIMIT_PASSWORD_RESET", cast=int, default=(5, 3600)),
+    "upload": env.tuple("RATE_LIMIT_UPLOAD", cast=int, default=(30, 600)),
 }
+
+# Images members upload: verified by decoding, re-encoded as WebP without metadata.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+UPLOAD_MAX_SIDE = env.int("UPLOAD_MAX_SIDE", default=12_000)
+UPLOAD_MAX_PER_POST = env.int("UPLOAD_MAX_PER_POST", default=10)
+UPLOAD_DISPLAY_WIDTH = 1600
+UPLOAD_THUMBNAIL_WIDTH = 320
+# Django reads request bodies up to this before a view sees them (the image plus the form).
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024

@@ -22,6 +22,10 @@ class NotFound(ActionError):
     status = 404
 
 
+class TooLarge(ActionError):
+    status = 413
+
+
 class Conflict(ActionError):
     status = 409
 

@@ -45,6 +45,7 @@ class QuotedPost:
     url: str
     author: str
     created: datetime
+    removed: bool = False
 
 
 
@@ -179,6 +180,11 @@ class _Render:
             return (f'<details class="spoiler"><summary>{summary}</summary>'
                     f'<div class="spoiler-body">{inner}</div></details>\n')
         quoted = self.quotes.get(box.post_id)
+        if quoted is not None and quoted.removed:
+            # The quoted post was deleted: say so, and don't keep showing its words.
+            return ('<blockquote class="quote"><p class="quote-head">'
+                    f'<a href="{escape(quoted.url)}">{escape(quoted.author)}\'s post was '
+                    "removed.</a></p></blockquote>\n")
         if quoted is None:
             return (f'<blockquote class="quote"><div class="quote-body">{inner}</div>'
                     "</blockquote>\n")

@@ -5,16 +5,23 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from townsquare.accounts.models import User
-from townsquare.core.errors import Forbidden, Invalid, NotFound
-from townsquare.core.markup import QuotedPost, quoted_ids, render_markdown
+from townsquare.core.errors import Conflict, Forbidden, Invalid, NotFound
+from townsquare.core.markup import (
+    QuotedPost,
+    mentioned_usernames,
+    quoted_ids,
+    render_markdown,
+)
+from townsquare.uploads.actions import attach_uploads, referenced_files
+from townsquare.uploads.queries import image_sizes
 
 from . import permissions
-from .models import Category, Post, Topic
+from .models import Category, Mention, Post, PostQuote, PostRevision, Topic
 
 
 def clean_title(title: str) -> str:
@@ -44,24 +51,64 @@ def clean_body(body: str) -> str:
 
 
 def lookup_quotes(ids: Iterable[int]) -> dict[int, QuotedPost]:
-    """Attribution for the visible posts among `ids`; hidden or missing ones are left out."""
-    ids = list(ids)
+    """Attribution for the visible posts among `ids`; hidden or missing ones are left out,
+    deleted ones are marked removed (their quoted text is then not shown)."""
+    ids = [i for i in ids if i < 2**63]
     if not ids:
         return {}
     rows = (
         Post.objects.filter(pk__in=ids, hidden=False, topic__hidden=False)
         .select_related("author")
-        .only("pk", "created", "author__username")
+        .only("pk", "created", "deleted", "author__username")
     )
-    return {p.pk: QuotedPost(url=p.get_absolute_url(), author=p.author.username, created=p.created)
+    return {p.pk: QuotedPost(url=p.get_absolute_url(), author=p.author.username,
+                             created=p.created, removed=p.deleted is not None)
             for p in rows}
 
 
+def lookup_mentions(names: list[str]) -> dict[str, tuple[str, str]]:
+    """(username, profile URL) of the members among lower-cased `names`, in one query."""
+    if not names:
+        return {}
+    if len(names) > settings.MENTIONS_MAX_PER_POST:
+        raise Invalid(f"A post can mention at most {settings.MENTIONS_MAX_PER_POST} members "
+                      f"(this one mentions {len(names)}).", field="body")
+    members = _members_named(names).only("pk", "username")
+    return {m.username.lower(): (m.username, m.get_absolute_url()) for m in members}
+
+
 def render_body(body: str) -> tuple[str, int | None]:
-    """Rendered HTML of a body and the first post it quotes (if any is visible)."""
-    quotes = lookup_quotes(quoted_ids(body))
-    first = next((pk for pk in quoted_ids(body) if pk in quotes), None)
-    return render_markdown(body, quotes), first
+    """Rendered HTML of a body and the first post it quotes (if any is visible): quotes,
+    mentions and image sizes resolved. The one place a post body becomes HTML."""
+    ids = quoted_ids(body)
+    quotes = lookup_quotes(ids)
+    first = next((pk for pk in ids if pk in quotes), None)
+    mentions = lookup_mentions(mentioned_usernames(body))
+    images = image_sizes(f"{settings.MEDIA_URL}{name}" for name in referenced_files(body))
+    return render_markdown(body, quotes, mentions=mentions, images=images), first
+
+
+def _record_links(post: Post, body: str, *, editing: bool = False) -> None:
+    """What a post's body points at: its uploads, the members it mentions, posts it quotes."""
+    attach_uploads(owner=post.author, post=post, body=body)
+    names = mentioned_usernames(body)
+    members = list(_members_named(names).values_list("pk", flat=True)) if names else []
+    if editing:
+        Mention.objects.filter(post=post).exclude(member_id__in=members).delete()
+        PostQuote.objects.filter(post=post).delete()
+    Mention.objects.bulk_create([Mention(post=post, member_id=m) for m in members],
+                                ignore_conflicts=True)
+    quoted = Post.objects.filter(pk__in=[i for i in quoted_ids(body) if i < 2**63]
+                                 ).exclude(pk=post.pk).values_list("pk", flat=True)
+    PostQuote.objects.bulk_create([PostQuote(post=post, quoted_id=q) for q in quoted],
+                                  ignore_conflicts=True)
+
+
+def _members_named(names: list[str]):
+    query = Q()
+    for name in names:
+        query |= Q(username__iexact=name)
+    return User.objects.filter(query, is_active=True)
 
 
 def start_topic(
@@ -155,6 +202,7 @@ def _add_post(*, topic, author, body, created, submit_token, new_topic=False) ->
         quotes_post_id=quotes_post_id,
         submit_token=submit_token or None,
     )
+    _record_links(post, body)
     Topic.objects.filter(pk=topic.pk).update(
         post_count=F("post_count") + 1,
         last_activity=created,
@@ -185,3 +233,99 @@ def bump_post_version(post: Post) -> None:
 def bump_category_version(category_id: int) -> None:
     """Mark a category's pages and the home page stale (inside the write)."""
     Category.objects.filter(pk=category_id).update(version=F("version") + 1)
+
+
+def edit_post(*, editor: User, post: Post, body: str, reason: str = "",
+              version: int | None = None) -> Post:
+    """Change a post's text, keeping the text it had as a revision.
+
+    `version` is the post version the editor loaded; an edit made meanwhile is a Conflict,
+    never overwritten.
+    """
+    body = clean_body(body)
+    reason = " ".join((reason or "").split())[:200]
+    with transaction.atomic():
+        post = (Post.objects.select_for_update().select_related("topic", "topic__category")
+                .get(pk=post.pk))
+        now = timezone.now()
+        if not permissions.can_view_post(editor, post):
+            raise NotFound("That post does not exist.")
+        if not permissions.can_edit_post(editor, post, now):
+            raise Forbidden(_edit_refusal(editor, post))
+        if version is not None and version != post.version:
+            raise Conflict("This post was changed while you were editing it. Its current "
+                           "text is below; make your change again.")
+        if body == post.body:
+            return post
+        number = post.revisions.count()
+        if number == 0:
+            PostRevision.objects.create(post=post, number=1, body=post.body,
+                                        editor=post.author, created=post.created)
+            number = 1
+        PostRevision.objects.create(post=post, number=number + 1, body=body, editor=editor,
+                                    created=now, reason=reason)
+        html, quotes_post_id = render_body(body)
+        Post.objects.filter(pk=post.pk).update(body=body, html=html, edited=now,
+                                               quotes_post_id=quotes_post_id,
+                                               version=F("version") + 1)
+        post.refresh_from_db()
+        _record_links(post, body, editing=True)
+        bump_topic_version(post.topic_id)
+    return post
+
+
+def _edit_refusal(editor: User, post: Post) -> str:
+    if post.author_id != editor.pk:
+        return "You can only edit your own posts."
+    if post.topic.locked:
+        return "This topic is locked: its posts can't be edited."
+    hours = settings.POST_EDIT_WINDOW / 3600
+    return (f"Posts can be edited for {hours:g} hour{'s' if hours != 1 else ''} after posting; "
+            "this one can't be edited any more.")
+
+
+def delete_post(*, member: User, post: Post) -> Post:
+    """Soft-delete: the post keeps its place and can be restored."""
+    with transaction.atomic():
+        post = (Post.objects.select_for_update().select_related("topic", "topic__category")
+                .get(pk=post.pk))
+        if not permissions.can_view_post(member, post):
+            raise NotFound("That post does not exist.")
+        if not permissions.can_delete_post(member, post):
+            if post.deleted:
+                raise Conflict("That post is already deleted.")
+            raise Forbidden("You can't delete this post.")
+        Post.objects.filter(pk=post.pk).update(deleted=timezone.now(), deleted_by=member,
+                                               version=F("version") + 1)
+        _rerender_quoting(post)
+        bump_topic_version(post.topic_id)
+        post.refresh_from_db()
+    return post
+
+
+def restore_post(*, member: User, post: Post) -> Post:
+    with transaction.atomic():
+        post = (Post.objects.select_for_update().select_related("topic", "topic__category")
+                .get(pk=post.pk))
+        if not permissions.can_restore_post(member, post):
+            if not post.deleted:
+                raise Conflict("That post is not deleted.")
+            raise Forbidden("You can't restore this post.")
+        Post.objects.filter(pk=post.pk).update(deleted=None, deleted_by=None,
+                                               version=F("version") + 1)
+        post.refresh_from_db()
+        _rerender_quoting(post)
+        bump_topic_version(post.topic_id)
+    return post
+
+
+def _rerender_quoting(post: Post) -> None:
+    """Posts quoting `post` show whether it is still there: render them again."""
+    quoting = Post.objects.filter(Q(quote_links__quoted=post) | Q(quotes_post=post)).distinct()
+    topics = set()
+    for other in quoting.only("pk", "body", "topic_id"):
+        html, _ = render_body(other.body)
+        Post.objects.filter(pk=other.pk).update(html=html, version=F("version") + 1)
+        topics.add(other.topic_id)
+    for topic_id in topics - {post.topic_id}:
+        bump_topic_version(topic_id)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import F
 
 from .actions import bump_category_version, bump_post_version, bump_topic_version
-from .models import Category, Post, Topic
+from .models import Category, Post, PostRevision, Topic
 
 
 @admin.register(Category)
@@ -45,3 +45,10 @@ class PostAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         bump_post_version(obj)
+
+
+@admin.register(PostRevision)
+class PostRevisionAdmin(admin.ModelAdmin):
+    list_display = ("post", "number", "editor", "created", "reason")
+    raw_id_fields = ("post", "editor")
+    readonly_fields = ("post", "number", "body", "editor", "created", "reason")

@@ -18,6 +18,23 @@ class ReplyForm(forms.Form):
     on_page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
 
+class PostEditForm(forms.Form):
+    body = forms.CharField(
+        label="Post",
+        widget=forms.Textarea(attrs={"rows": 12}),
+        max_length=settings.POST_MAX_CHARS,
+        strip=False,
+        error_messages={
+            "required": "Write something before saving.",
+            "max_length": "Posts are limited to %(limit_value)s characters (this one has "
+            "%(show_value)s).",
+        },
+    )
+    reason = forms.CharField(label="Reason for the edit (optional)", max_length=200,
+                             required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
 class TopicForm(forms.Form):
     category = forms.ModelChoiceField(queryset=None, empty_label=None)
     title = forms.CharField(

@@ -98,6 +98,13 @@ class Post(models.Model):
     )
     edited = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
+    # Deleting is soft: the row and its position stay, the page shows a placeholder, and the
+    # author or a moderator can restore it.
+    deleted = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
     reaction_counts = models.JSONField(default=dict, blank=True)
     # Bumped with every change to what the post shows: keys its cached HTML.
     version = models.PositiveIntegerField(default=0)
@@ -129,3 +136,58 @@ class Post(models.Model):
         from townsquare.reactions.queries import reaction_summary
 
         return reaction_summary(self.reaction_counts)
+
+
+class PostRevision(models.Model):
+    """The body a post had before an edit: revision 1 is the original text."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    created = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="revision_post_number"),
+        ]
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"Revision {self.number} of post {self.post_id}"
+
+
+class PostQuote(models.Model):
+    """A post quoting another (every quote, not only the first): a quoted post's deletion
+    re-renders the posts that quote it."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="quote_links")
+    quoted = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="quoted_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "quoted"], name="postquote_unique"),
+        ]
+
+    def __str__(self):
+        return f"Post {self.post_id} quotes post {self.quoted_id}"
+
+
+class Mention(models.Model):
+    """A member named as @username in a post (notifications use these)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="mentions")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "member"], name="mention_unique"),
+        ]
+        indexes = [models.Index(fields=["member", "-created"], name="mention_member_recent")]
+
+    def __str__(self):
+        return f"Post {self.post_id} mentions member {self.member_id}"

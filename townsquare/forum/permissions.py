@@ -1,5 +1,9 @@
 """Who may do what in the forum: pure predicates, used by views and re-checked by actions."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
 from townsquare.accounts.models import Role
 
 
@@ -31,3 +35,36 @@ def can_start_topic(user, category) -> bool:
 
 def can_quote(user, post) -> bool:
     return can_reply(user, post.topic) and can_view_post(user, post)
+
+
+def can_edit_post(user, post, now: datetime) -> bool:
+    """Authors within the edit window, on a post still shown in an open topic; moderators
+    always (but not a deleted post: restore it first)."""
+    if not is_member(user) or post.deleted or not can_view_post(user, post):
+        return False
+    if is_moderator(user):
+        return True
+    window = timedelta(seconds=settings.POST_EDIT_WINDOW)
+    return (post.author_id == user.pk and not post.topic.locked and not post.hidden
+            and now - post.created <= window)
+
+
+def can_delete_post(user, post) -> bool:
+    """The author (not the opening post of a topic others replied to) or a moderator."""
+    if not is_member(user) or post.deleted or not can_view_post(user, post):
+        return False
+    if is_moderator(user):
+        return True
+    opening_with_replies = post.position == 1 and post.topic.post_count > 1
+    return post.author_id == user.pk and not opening_with_replies and not post.topic.locked
+
+
+def can_restore_post(user, post) -> bool:
+    if not is_member(user) or not post.deleted or not can_view_post(user, post):
+        return False
+    return is_moderator(user) or (post.author_id == user.pk and post.deleted_by_id == user.pk)
+
+
+def can_view_history(user, post) -> bool:
+    return can_view_post(user, post) and (not post.deleted or is_moderator(user)
+                                          or post.author_id == getattr(user, "pk", None))

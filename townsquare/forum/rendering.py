@@ -10,6 +10,7 @@ from the database only when the topic changed or its page was evicted; then only
 whose own version changed are rendered again.
 """
 
+import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -26,6 +27,7 @@ from townsquare.core.timefmt import refresh_relative_times
 from townsquare.reactions.models import Kind
 from townsquare.reactions.queries import get_member_reactions, reaction_summary
 
+from . import permissions
 from .models import Post
 from .queries import list_topic_posts
 
@@ -43,10 +45,16 @@ class PostStamp:
     author_id: int
     hidden: bool
     reaction_counts: dict
+    created: float  # a timestamp: the edit window is counted from it
+    deleted: bool
+    opening: bool
+    self_deleted: bool  # deleted by its author, who may then restore it
 
     @classmethod
     def of(cls, post: Post) -> "PostStamp":
-        return cls(post.pk, post.version, post.author_id, post.hidden, post.reaction_counts)
+        return cls(post.pk, post.version, post.author_id, post.hidden, post.reaction_counts,
+                   post.created.timestamp(), post.deleted is not None, post.position == 1,
+                   post.deleted is not None and post.deleted_by_id == post.author_id)
 
     @property
     def key(self) -> str:
@@ -67,6 +75,10 @@ class PagePost(NamedTuple):
     pk: int
     author_id: int
     hidden: bool
+    deleted: bool
+    opening: bool
+    self_deleted: bool
+    created: float
     shared: str
     counts: str
     react: str
@@ -77,7 +89,8 @@ class PagePost(NamedTuple):
         url = f"{url_for('topic_reply', topic_id)}?quote={stamp.pk}"
         quote = (f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
                  f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
-        return cls(stamp.pk, stamp.author_id, stamp.hidden, shared,
+        return cls(stamp.pk, stamp.author_id, stamp.hidden, stamp.deleted, stamp.opening,
+                   stamp.self_deleted, stamp.created, shared,
                    _reaction_block(stamp, with_form=False),
                    _reaction_block(stamp, with_form=True), quote)
 
@@ -151,19 +164,42 @@ def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str
 
 
 def _join(request, topic, entries, shared_html, *, my_reactions, can_reply) -> SafeString:
-    member_id = request.user.pk if request.user.is_authenticated else None
+    user = request.user
+    member_id = user.pk if user.is_authenticated else None
     token = csrf_token(request) if member_id else ""
+    moderator = member_id is not None and permissions.is_moderator(user)
+    # Authors may edit posts younger than this (moderators any); see can_edit_post.
+    edit_after = time.time() - settings.POST_EDIT_WINDOW
     parts = []
     for entry, shared in zip(entries, shared_html, strict=True):
         parts.append(shared)
         if entry.hidden:
             parts.append("</article>\n")
             continue
+        own = member_id == entry.author_id
+        if entry.deleted:
+            if moderator or (own and entry.self_deleted):
+                parts.append(_post_form(entry.pk, "post_restore", "Restore", token))
+            parts.append("</footer>\n</article>\n")
+            continue
         parts.append(entry.controls(member_id, my_reactions.get(entry.pk), token))
         if can_reply:
             parts.append(entry.quote)
+        if moderator or (own and not topic.locked and entry.created >= edit_after):
+            parts.append(f'<a class="post-edit" href="{url_for("post_edit", entry.pk)}">'
+                         "Edit</a>")
+        if moderator or (own and not topic.locked
+                         and not (entry.opening and topic.post_count > 1)):
+            parts.append(_post_form(entry.pk, "post_delete", "Delete", token))
         parts.append("</footer>\n</article>\n")
     return mark_safe("".join(parts))
+
+
+def _post_form(post_id: int, action: str, label: str, token: str) -> str:
+    url = url_for(action, post_id)
+    return (f'<form class="post-action" method="post" action="{url}">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+            f'<button type="submit" class="link-button">{label}</button></form>')
 
 
 def reactions_html(post, *, member, mine: str | None, csrf_token: str) -> SafeString:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_editing
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,4 +9,8 @@ urlpatterns = [
     path("t/<int:topic_id>/<str:slug>/", views.topic, name="topic"),
     path("new/", views.topic_new, name="topic_new"),
     path("p/<int:post_id>/", views.post, name="post"),
+    path("p/<int:post_id>/edit/", views_editing.post_edit, name="post_edit"),
+    path("p/<int:post_id>/history/", views_editing.post_history, name="post_history"),
+    path("p/<int:post_id>/delete/", views_editing.post_delete, name="post_delete"),
+    path("p/<int:post_id>/restore/", views_editing.post_restore, name="post_restore"),
 ]
