@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "townsquare.live",
     "townsquare.dumps",
     "townsquare.uploads",
+    "townsquare.drafts",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,7 @@ RATE_LIMITS = {
     "register": env.tuple("RATE_LIMIT_REGISTER", cast=int, default=(5, 3600)),
     "password_reset": env.tuple("RATE_LIMIT_PASSWORD_RESET", cast=int, default=(5, 3600)),
     "upload": env.tuple("RATE_LIMIT_UPLOAD", cast=int, default=(30, 600)),
+    "draft": env.tuple("RATE_LIMIT_DRAFT", cast=int, default=(60, 60)),
 }
 
 # Images members upload: verified by decoding, re-encoded as WebP without metadata.

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("townsquare.forum.urls")),
     # Uploaded images and the files they are served from (or redirected to, from a bucket).
     path("", include("townsquare.uploads.urls")),
+    path("", include("townsquare.drafts.urls")),
 ]

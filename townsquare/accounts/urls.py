@@ -27,5 +27,6 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("members/suggest/", views.member_suggest, name="member_suggest"),
     path("u/<str:username>/", views.member, name="member"),
 ]

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -9,6 +10,7 @@ from townsquare.core.http import see_other
 from townsquare.core.ratelimit import check_rate, client_address
 from townsquare.forum.queries import list_member_recent_posts
 
+from . import queries
 from .actions import register_member
 from .forms import RegisterForm, SigninForm
 from .models import User
@@ -79,3 +81,14 @@ def member(request, username: str):
     return render(request, "accounts/member.html", {
         "profile": profile, "recent_posts": list_member_recent_posts(profile),
     })
+
+
+@require_safe
+def member_suggest(request):
+    """Members for the editor's @mention autocomplete: a listbox fragment, or JSON."""
+    q = request.GET.get("q", "").strip().lstrip("@")
+    found = list(queries.list_members_starting(q)) if 0 < len(q) <= 150 else []
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"members": [{"username": m.username,
+                                          "url": m.get_absolute_url()} for m in found]})
+    return render(request, "accounts/member_suggest.html", {"members": found})

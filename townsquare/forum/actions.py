@@ -17,6 +17,7 @@ from townsquare.core.markup import (
     quoted_ids,
     render_markdown,
 )
+from townsquare.drafts.actions import clear_draft
 from townsquare.uploads.actions import attach_uploads, referenced_files
 from townsquare.uploads.queries import image_sizes
 
@@ -147,6 +148,7 @@ def start_topic(
             )
             _add_post(topic=topic, author=author, body=body, created=created,
                       submit_token=submit_token, new_topic=True)
+            clear_draft(member=author, topic=None)
     except IntegrityError:
         if submit_token and (done := _already_posted(author, submit_token)):
             return done.topic
@@ -174,8 +176,10 @@ def post_reply(
                 raise NotFound("That topic does not exist.")
             if not permissions.can_reply(author, topic):
                 raise Forbidden("This topic is locked: new replies are closed.")
-            return _add_post(topic=topic, author=author, body=body,
+            post = _add_post(topic=topic, author=author, body=body,
                              created=created or timezone.now(), submit_token=submit_token)
+            clear_draft(member=author, topic=topic)
+            return post
     except IntegrityError:
         if submit_token and (done := _already_posted(author, submit_token)):
             return done

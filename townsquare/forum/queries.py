@@ -78,6 +78,13 @@ def get_post(post_id: int, user) -> Post:
     return post
 
 
+def list_visible_posts(user, ids: list[int]) -> list[Post]:
+    """The posts among `ids` the user may see and quote (not deleted), in topic order."""
+    rows = (Post.objects.filter(pk__in=ids, deleted__isnull=True)
+            .select_related("topic", "topic__category").order_by("topic_id", "position"))
+    return [p for p in rows if permissions.can_view_post(user, p)]
+
+
 def list_member_recent_posts(member, limit: int = 20) -> QuerySet[Post]:
     return (
         Post.objects.filter(author=member, hidden=False, topic__hidden=False)

@@ -24,6 +24,7 @@ from townsquare.core.links import url_for
 from townsquare.core.memo import LocalMemo, versioned_page_part
 from townsquare.core.shell import csrf_token, hole
 from townsquare.core.timefmt import refresh_relative_times
+from townsquare.drafts.rendering import multiquote_button_html
 from townsquare.reactions.models import Kind
 from townsquare.reactions.queries import get_member_reactions, reaction_summary
 
@@ -104,13 +105,15 @@ class PagePost(NamedTuple):
         return html.replace(CSRF_HOLE, token, 1)
 
 
-def render_page(request, topic, page: int, *, can_reply: bool) -> SafeString:
-    """The posts of one page of a topic, for this reader."""
+def render_page(request, topic, page: int, *, can_reply: bool,
+                collected: frozenset[int] = frozenset()) -> SafeString:
+    """The posts of one page of a topic, for this reader (`collected`: the posts they are
+    collecting to quote)."""
     key = f"posts:{topic.pk}:v{topic.version}:p{page}"
     entries = versioned_page_part(key, lambda: _page_posts(topic, page), PART_SECONDS)
     mine = get_member_reactions(request.user, [e.pk for e in entries])
     return _join(request, topic, entries, _timed_shared(key, entries),
-                 my_reactions=mine, can_reply=can_reply)
+                 my_reactions=mine, can_reply=can_reply, collected=collected)
 
 
 # Relative times are shown to the minute, so each worker brings a page's times up to date
@@ -163,7 +166,8 @@ def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str
     return found | fresh
 
 
-def _join(request, topic, entries, shared_html, *, my_reactions, can_reply) -> SafeString:
+def _join(request, topic, entries, shared_html, *, my_reactions, can_reply,
+          collected=frozenset()) -> SafeString:
     user = request.user
     member_id = user.pk if user.is_authenticated else None
     token = csrf_token(request) if member_id else ""
@@ -185,6 +189,8 @@ def _join(request, topic, entries, shared_html, *, my_reactions, can_reply) -> S
         parts.append(entry.controls(member_id, my_reactions.get(entry.pk), token))
         if can_reply:
             parts.append(entry.quote)
+            parts.append(multiquote_button_html(post_id=entry.pk, selected=entry.pk in collected,
+                                                csrf_token=token))
         if moderator or (own and not topic.locked and entry.created >= edit_after):
             parts.append(f'<a class="post-edit" href="{url_for("post_edit", entry.pk)}">'
                          "Edit</a>")

@@ -5,16 +5,20 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from townsquare.core.context_processors import flash, user_nav
 from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
+from townsquare.core.links import url_for
 from townsquare.core.markup import quote_block
 from townsquare.core.pagecache import cached_guest_page, guest_page, is_guest
 from townsquare.core.pagination import page_count, page_links, parse_page
 from townsquare.core.ratelimit import check_rate
 from townsquare.core.shell import cached_shell, hole, holes
+from townsquare.drafts.queries import get_draft
 from townsquare.live.actions import touch_presence
 from townsquare.live.queries import browsing_html
 
@@ -95,16 +99,36 @@ def _page_number(request, items: int, per_page: int) -> int | None:
 
 def topic_context(request, t, page: int) -> dict:
     can_reply = permissions.can_reply(request.user, t)
+    draft = get_draft(request.user, t) if can_reply else None
     return {
         "topic": t,
         "category": t.category,
         "page": page,
         "page_links": page_links(page, t.page_count),
-        "posts_html": render_page(request, t, page, can_reply=can_reply),
+        "posts_html": render_page(request, t, page, can_reply=can_reply,
+                                  collected=_collected(draft)),
         "browsing": browsing_html(t),
         "can_reply": can_reply,
         "reply_form": new_reply_form(page=page),
+        "reply_body": draft.body if draft else "",
+        "quotes_note": quotes_note(t, draft),
     }
+
+
+def _collected(draft) -> frozenset[int]:
+    return frozenset(draft.quote_ids) if draft else frozenset()
+
+
+def quotes_note(t, draft) -> SafeString:
+    """"Insert 3 quotes" in the reply form, when the member collected some."""
+    count = len(draft.quote_ids) if draft else 0
+    if not count:
+        return mark_safe("")
+    url = f"{url_for('topic_reply', t.pk)}?quotes=collected"
+    return format_html(
+        '<p class="quotes-note">You collected {} post{} to quote. <a href="{}#reply-area" '
+        'hx-get="{}" hx-target="#reply-area" hx-push-url="false">Insert {}</a></p>',
+        count, "" if count == 1 else "s", url, url, "it" if count == 1 else "them")
 
 
 def render_member_topic(request, t, page: int) -> str:
@@ -118,14 +142,18 @@ def render_member_topic(request, t, page: int) -> str:
         "page_links": page_links(page, t.page_count),
         "can_reply": can_reply,
         "reply_form": ReplyForm(initial={"submit_token": hole("submit_token"), "on_page": page}),
-        **holes("posts_html", "browsing", "user_nav", "flash"),
+        **holes("posts_html", "browsing", "user_nav", "flash", "reply_body", "quotes_note"),
     }, request))
+    draft = get_draft(request.user, t) if can_reply else None
     return shell.fill(request, {
-        "posts_html": render_page(request, t, page, can_reply=can_reply),
+        "posts_html": render_page(request, t, page, can_reply=can_reply,
+                                  collected=_collected(draft)),
         "browsing": browsing_html(t),
         "user_nav": user_nav(request),
         "flash": flash(request),
         "submit_token": uuid.uuid4().hex,
+        "reply_body": escape(draft.body) if draft else "",
+        "quotes_note": quotes_note(t, draft),
     })
 
 
@@ -153,6 +181,8 @@ def topic_reply(request, topic_id: int):
                 raise Invalid("That quote link is broken.")
             quoted = queries.get_post(int(quote_id), request.user)
             body = quote_block(quoted.pk, quoted.body)
+        elif request.GET.get("quotes") == "collected":
+            body = collected_quotes(request.user, t)
         form = new_reply_form(page=t.page_count, body=body)
         return render_reply(request, t, form)
     form = ReplyForm(request.POST)
@@ -176,6 +206,14 @@ def topic_reply(request, topic_id: int):
     })
 
 
+def collected_quotes(member, t) -> str:
+    """The Markdown of every post the member collected to quote in `t`, in topic order."""
+    draft = get_draft(member, t)
+    ids = draft.quote_ids if draft else []
+    posts = queries.list_visible_posts(member, ids)
+    return "".join(quote_block(p.pk, p.body) for p in posts)
+
+
 def render_reply(request, t, form, status=200):
     template = "forum/topic.html#reply_area" if request.htmx else "forum/topic_reply.html"
     return render(request, template, {"topic": t, "reply_form": form, "can_reply": True},
@@ -190,7 +228,9 @@ def topic_new(request):
     categories = categories.filter(pk__in=allowed)
     show_source = request.user.has_role("editor")
     if request.method == "GET":
-        initial = {"submit_token": uuid.uuid4().hex, "category": request.GET.get("category")}
+        draft = get_draft(request.user, None)
+        initial = {"submit_token": uuid.uuid4().hex, "category": request.GET.get("category"),
+                   "body": draft.body if draft else ""}
         form = TopicForm(initial=initial, categories=categories, show_source=show_source)
         return render(request, "forum/topic_new.html", {"form": form})
     form = TopicForm(request.POST, categories=categories, show_source=show_source)

@@ -60,8 +60,9 @@ def test_page_query_counts_stay_the_same_with_ten_times_the_rows(
     if signed_in:
         # session + member, then the page's reads (home: the forum stamp, categories,
         # latest topics); the topic page reads its stamp first (so that a warm view can
-        # take the topic row from the cache) and also upserts presence.
-        assert small == (5, 4, 8)
+        # take the topic row from the cache), reads which topics the member has drafts in
+        # (cached per member after that) and also upserts presence.
+        assert small == (5, 4, 9)
     else:
         # a cache miss: the page's version stamp, then the page's own reads.
         assert small == (3, 3, 4)
@@ -76,8 +77,8 @@ def test_a_members_warm_pages_skip_the_shared_reads(client, make_member, make_to
     # home: session, member, stamp; category: session, member, category; topic: session,
     # member, the topic's stamp, the member's reactions (presence is written once a minute;
     # the topic row, the page's shell and its post list come from the cache until the
-    # topic changes).
-    assert cold == [5, 4, 8] and warm == [3, 3, 4]
+    # topic changes; which topics the member has drafts in is cached per member).
+    assert cold == [5, 4, 9] and warm == [3, 3, 4]
 
 
 def test_a_cached_guest_page_costs_one_query(client, make_topic):

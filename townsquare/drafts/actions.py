@@ -1,0 +1,64 @@
+"""Saving and clearing drafts and collected quotes; each keeps the member's index right."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from townsquare.core.errors import Invalid
+from townsquare.core.ratelimit import check_rate
+from townsquare.forum.queries import get_post
+
+from .models import Draft
+from .queries import index_key
+
+MAX_QUOTES = 10
+
+
+def _forget_index(member_id: int) -> None:
+    # After commit too: a reader between the write and the commit must not re-cache the old.
+    cache.delete(index_key(member_id))
+    transaction.on_commit(lambda: cache.delete(index_key(member_id)))
+
+
+def save_draft(*, member, topic, body: str) -> Draft:
+    body = (body or "").replace("\r\n", "\n")
+    if len(body) > settings.POST_MAX_CHARS:
+        raise Invalid(f"Drafts are limited to {settings.POST_MAX_CHARS:,} characters "
+                      f"(this one has {len(body):,}).", field="body")
+    check_rate("draft", f"user:{member.pk}")
+    with transaction.atomic():
+        draft, _ = Draft.objects.update_or_create(member=member, topic=topic,
+                                                  defaults={"body": body})
+        _forget_index(member.pk)
+    return draft
+
+
+def clear_draft(*, member, topic) -> None:
+    """Forget the member's draft and collected quotes in `topic` (after posting, or asked)."""
+    with transaction.atomic():
+        deleted, _ = Draft.objects.filter(member=member, topic=topic).delete()
+        if deleted:
+            _forget_index(member.pk)
+
+
+def toggle_quote(*, member, post_id: int) -> tuple[bool, list[int]]:
+    """Add a post to (or take it out of) the quotes the member is collecting in its topic.
+
+    Returns whether it is now collected, and the collected ids.
+    """
+    post = get_post(post_id, member)  # NotFound for posts the member can't see
+    if post.deleted:
+        raise Invalid("That post was deleted; it can't be quoted.")
+    with transaction.atomic():
+        draft, _ = Draft.objects.select_for_update().get_or_create(member=member,
+                                                                   topic=post.topic)
+        ids = [i for i in draft.quote_ids if i != post.pk]
+        selected = len(ids) == len(draft.quote_ids)
+        if selected:
+            if len(ids) >= MAX_QUOTES:
+                raise Invalid(f"You can collect at most {MAX_QUOTES} quotes for one reply.")
+            ids.append(post.pk)
+        draft.quote_ids = ids
+        draft.save(update_fields=["quote_ids", "updated"])
+        _forget_index(member.pk)
+    return selected, ids

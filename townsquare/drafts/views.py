@@ -1,0 +1,74 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from townsquare.core.errors import Invalid
+from townsquare.core.http import see_other
+from townsquare.core.shell import csrf_token
+from townsquare.forum.actions import clean_body, render_body
+from townsquare.forum.queries import get_post, get_topic
+
+from . import actions
+from .rendering import multiquote_button_html
+
+
+@login_required
+@require_POST
+def draft_save(request, topic_id: int | None = None):
+    topic = get_topic(topic_id, request.user) if topic_id else None
+    draft = actions.save_draft(member=request.user, topic=topic,
+                               body=request.POST.get("body", ""))
+    if request.htmx:
+        return render(request, "drafts/draft_status.html", {"draft": draft})
+    return see_other(f"{topic.get_absolute_url()}#reply-area" if topic else "/new/")
+
+
+@login_required
+@require_POST
+def draft_discard(request, topic_id: int | None = None):
+    topic = get_topic(topic_id, request.user) if topic_id else None
+    actions.clear_draft(member=request.user, topic=topic)
+    if request.htmx:
+        return HttpResponse('<span class="draft-status" role="status">Draft discarded.</span>')
+    return see_other(f"{topic.get_absolute_url()}#reply-area" if topic else "/new/")
+
+
+@login_required
+@require_POST
+def quote_toggle(request):
+    raw = request.POST.get("post", "")
+    if not raw.isdigit():
+        raise Invalid("That quote button is broken.")
+    selected, _ = actions.toggle_quote(member=request.user, post_id=int(raw))
+    if request.htmx:
+        return HttpResponse(multiquote_button_html(post_id=int(raw), selected=selected,
+                                                   csrf_token=csrf_token(request)))
+    return see_other(get_post(int(raw), request.user).get_absolute_url())
+
+
+@login_required
+@require_POST
+def preview(request):
+    """The body as it will be stored; a fragment for htmx, a page with the form without JS."""
+    body = request.POST.get("body", "")
+    try:
+        html, _ = render_body(clean_body(body))
+    except Invalid as error:
+        html, status = None, 400
+        message = error.message
+    else:
+        status, message = 200, ""
+    if request.htmx:
+        return render(request, "drafts/preview.html#fragment",
+                      {"html": html, "message": message}, status=status)
+    form_action = request.POST.get("form_action", "")
+    if not (form_action.startswith("/") and not form_action.startswith("//")
+            and url_has_allowed_host_and_scheme(form_action, {request.get_host()})):
+        raise Invalid("That form can't be previewed.")
+    kept = [(k, v) for k, v in request.POST.items()
+            if k not in ("body", "csrfmiddlewaretoken", "form_action")]
+    return render(request, "drafts/preview.html", {
+        "html": html, "message": message, "body": body, "form_action": form_action,
+        "kept": kept}, status=status)
