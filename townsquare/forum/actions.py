@@ -91,7 +91,15 @@ def render_body(body: str) -> tuple[str, int | None]:
 
 def _record_links(post: Post, body: str, *, editing: bool = False) -> None:
     """What a post's body points at: its uploads, the members it mentions, posts it quotes."""
-    attach_uploads(owner=post.author, post=post, body=body)
+    shown = attach_uploads(owner=post.author, post=post, body=body)
+    if post.position == 1:
+        # Topic lists show the opening post's first image, small.
+        names = referenced_files(body)
+        first = min(shown, key=lambda u: names.index(u.file), default=None)
+        thumbnail = first.thumbnail_url if first else ""
+        if thumbnail != post.topic.thumbnail:
+            Topic.objects.filter(pk=post.topic_id).update(thumbnail=thumbnail)
+            Category.objects.filter(pk=post.topic.category_id).update(version=F("version") + 1)
     names = mentioned_usernames(body)
     members = list(_members_named(names).values_list("pk", flat=True)) if names else []
     if editing:

@@ -58,6 +58,8 @@ class Topic(models.Model):
     )
     views = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=0)
+    # The opening post's first uploaded image, small, for topic lists (a media URL or "").
+    thumbnail = models.CharField(max_length=255, blank=True)
 
     class Meta:
         indexes = [

@@ -222,3 +222,20 @@ def test_image_sizes_come_from_one_query(make_member, django_assert_num_queries)
     with django_assert_num_queries(1):
         sizes = image_sizes([stored.url, "/media/uploads/none.webp", "/static/x.png"])
     assert sizes == {stored.url: (70, 40)}
+
+
+def test_topic_lists_show_the_opening_posts_first_image_small(client, make_member,
+                                                              make_category):
+    from townsquare.forum.actions import edit_post, start_topic
+
+    member = make_member()
+    category = make_category()
+    first = store_image(owner=member, file=upload(image_bytes("PNG", (400, 300))))
+    second = store_image(owner=member, file=upload(image_bytes("PNG", (401, 300))))
+    topic = start_topic(author=member, category=category, title="Marsh in pictures",
+                        body=f"![b]({second.url})\n\n![a]({first.url})")
+    assert topic.thumbnail == second.thumbnail_url
+    page = client.get(category.get_absolute_url()).content.decode()
+    assert f'<img class="topic-thumb" src="{second.thumbnail_url}" alt=""' in page
+    edit_post(editor=member, post=topic.posts.get(position=1), body="No pictures now")
+    assert 'class="topic-thumb"' not in client.get(category.get_absolute_url()).content.decode()
