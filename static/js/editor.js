@@ -88,12 +88,10 @@
     box.parentNode.insertBefore(list, box.nextSibling);
     box.setAttribute("aria-autocomplete", "list");
     box.setAttribute("aria-controls", list.id);
-    box.setAttribute("aria-expanded", "false");
     var timer = null, active = -1, current = null;
 
     function close() {
       list.hidden = true; list.innerHTML = ""; active = -1; current = null;
-      box.setAttribute("aria-expanded", "false");
       box.removeAttribute("aria-activedescendant");
     }
     function highlight(index) {
@@ -125,8 +123,11 @@
       });
       current = found;
       list.hidden = members.length === 0;
-      box.setAttribute("aria-expanded", members.length ? "true" : "false");
-      if (members.length) highlight(0);
+      if (members.length) {
+        highlight(0);
+        status(box, members.length + " member" + (members.length === 1 ? "" : "s") +
+               " found: arrows to choose, Enter to insert.");
+      }
     }
     box.addEventListener("input", function () {
       clearTimeout(timer);

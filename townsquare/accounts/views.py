@@ -29,7 +29,7 @@ def register(request):
     except ActionError as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return render(request, "accounts/register.html", {"form": form}, status=error.status)
-    login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, member, backend="townsquare.accounts.backends.MemberBackend")
     return see_other(_safe_next(request))
 
 

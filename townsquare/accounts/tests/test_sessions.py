@@ -81,3 +81,10 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(make_member):
     assert whoami(copy)
     client.post("/signout/")
     assert not whoami(copy)
+
+
+def test_a_new_member_is_signed_in_on_every_page_after_registering(client):
+    response = client.post("/register/", {"username": "newreader", "password": PASSWORD,
+                                          "email": "newreader@example.org", "next": "/"})
+    assert response.status_code in (302, 303)
+    assert whoami(client)
