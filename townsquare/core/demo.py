@@ -55,12 +55,15 @@ leads the authority's restoration team. "The water did the rest."
 
 Monthly totals from the authority's survey:
 
-| Month | Restored marsh (km²) | Change (km²) |
-|---|---:|---:|
-| March | 1,046 | +12 |
-| April | 1,103 | +57 |
-| May | 1,171 | +68 |
-| June | 1,214 | +43 |
+```chart
+title: Restored marsh in the Lower Vell basin, end of month (km²)
+type: bar
+Month, Restored marsh (km²), Change (km²)
+March, 1046, 12
+April, 1103, 57
+May, 1171, 68
+June, 1214, 43
+```
 
 ![Survey map of the restored areas](/media/demo/image-1.png)
 

@@ -51,6 +51,7 @@ def test_the_demo_community_has_the_seed_story(client, tmp_path, settings):
     assert story.author.role == "editor" and story.source_name and story.source_date
     opening = story.posts.get(position=1)
     assert opening.html.count('<img loading="lazy" decoding="async" src="/media/demo/image') == 2
+    assert '<figure class="chart"><svg' in opening.html and '<td>1,214</td>' in opening.html
     assert (tmp_path / "demo" / "image.png").exists()
     assert story.posts.filter(quotes_post__isnull=False).count() >= 2
     assert len(set(Reaction.objects.values_list("kind", flat=True))) >= 3
