@@ -1,6 +1,12 @@
+"""The event stream process (`townsquare serve` runs it beside the WSGI page workers)."""
+
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+django.setup()
+
+from townsquare.live.stream import application  # noqa: E402
+
+__all__ = ["application"]

@@ -257,6 +257,22 @@ POSTS_PER_PAGE = 20
 TOPICS_PER_PAGE = 30
 POST_MAX_CHARS = env.int("POST_MAX_CHARS", default=50_000)
 TITLE_MAX_CHARS = 200
+# The live event stream (townsquare/live/stream.py), served by its own ASGI process.
+# LIVE_STREAM_URL is the origin pages connect to for /live/...: `townsquare serve` sets it to
+# the stream port's; behind a front proxy that routes /live/ to the stream process, the site's
+# own origin. Unset, pages don't connect (no live updates; reloading works as always).
+LIVE_STREAM_URL = env.str("LIVE_STREAM_URL", default="").rstrip("/")
+LIVE_ALLOWED_ORIGINS = env.list("LIVE_ALLOWED_ORIGINS", default=[
+    "http://127.0.0.1:8000", "http://localhost:8000"])
+LIVE_HEARTBEAT = env.float("LIVE_HEARTBEAT", default=15.0)
+LIVE_MAX_AGE = env.float("LIVE_MAX_AGE", default=1800.0)
+LIVE_QUEUE_SIZE = 256
+LIVE_REPLAY_LIMIT = 200
+LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=0.2)
+LIVE_LOG_LENGTH = 20_000
+if LIVE_STREAM_URL:
+    SECURE_CSP["connect-src"] = ["'self'", LIVE_STREAM_URL]
+
 # How long an author may edit their post (moderators always may), and mentions per post.
 POST_EDIT_WINDOW = env.int("POST_EDIT_WINDOW", default=24 * 3600)
 MENTIONS_MAX_PER_POST = env.int("MENTIONS_MAX_PER_POST", default=20)
@@ -271,6 +287,7 @@ RATE_LIMITS = {
     "password_reset": env.tuple("RATE_LIMIT_PASSWORD_RESET", cast=int, default=(5, 3600)),
     "upload": env.tuple("RATE_LIMIT_UPLOAD", cast=int, default=(30, 600)),
     "draft": env.tuple("RATE_LIMIT_DRAFT", cast=int, default=(60, 60)),
+    "typing": env.tuple("RATE_LIMIT_TYPING", cast=int, default=(12, 60)),
 }
 
 # Images members upload: verified by decoding, re-encoded as WebP without metadata.

@@ -17,8 +17,11 @@ def pytest_configure(config):
     if settings.REDIS_URL and worker.startswith("gw"):
         parts = urlsplit(settings.REDIS_URL)
         db = 1 + int(worker[2:]) % 15
+        url = urlunsplit(parts._replace(path=f"/{db}"))
         for alias in settings.CACHES:
-            settings.CACHES[alias]["LOCATION"] = urlunsplit(parts._replace(path=f"/{db}"))
+            settings.CACHES[alias]["LOCATION"] = url
+        # The live event log too, so that clearing a worker's database clears its events.
+        settings.REDIS_URL = url
 
 
 @pytest.fixture(autouse=True)

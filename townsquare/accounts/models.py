@@ -25,6 +25,8 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     bio = models.TextField(blank=True, max_length=2000)
     post_count = models.PositiveIntegerField(default=0)
+    # Left out of "Recently Browsing" lists when set.
+    browse_invisibly = models.BooleanField(default=False)
 
     objects = MemberManager()
 

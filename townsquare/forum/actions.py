@@ -21,7 +21,7 @@ from townsquare.drafts.actions import clear_draft
 from townsquare.uploads.actions import attach_uploads, referenced_files
 from townsquare.uploads.queries import image_sizes
 
-from . import permissions
+from . import live, permissions
 from .models import Category, Mention, Post, PostQuote, PostRevision, Topic
 
 
@@ -187,6 +187,8 @@ def post_reply(
             post = _add_post(topic=topic, author=author, body=body,
                              created=created or timezone.now(), submit_token=submit_token)
             clear_draft(member=author, topic=topic)
+            post.topic = topic
+            live.publish_post_added(post)
             return post
     except IntegrityError:
         if submit_token and (done := _already_posted(author, submit_token)):
@@ -283,6 +285,7 @@ def edit_post(*, editor: User, post: Post, body: str, reason: str = "",
         post.refresh_from_db()
         _record_links(post, body, editing=True)
         bump_topic_version(post.topic_id)
+        live.publish_post_changed(post)
     return post
 
 
@@ -312,6 +315,7 @@ def delete_post(*, member: User, post: Post) -> Post:
         _rerender_quoting(post)
         bump_topic_version(post.topic_id)
         post.refresh_from_db()
+        live.publish_post_removed(post)
     return post
 
 
@@ -328,6 +332,7 @@ def restore_post(*, member: User, post: Post) -> Post:
         post.refresh_from_db()
         _rerender_quoting(post)
         bump_topic_version(post.topic_id)
+        live.publish_post_changed(post)
     return post
 
 

@@ -148,6 +148,18 @@ def render_posts(request, topic, posts: list[Post], *, my_reactions: dict,
     return _join(request, topic, entries, timed, my_reactions=my_reactions, can_reply=can_reply)
 
 
+def counts_html(post: Post) -> str:
+    """A post's reaction counts block, as guests and its author see it."""
+    return _reaction_block(PostStamp.of(post), with_form=False)
+
+
+def live_entry(post: Post) -> PagePost:
+    """A post's page entry for the event stream (its shared HTML from the cache if there)."""
+    stamp = PostStamp.of(post)
+    shared = _shared_parts(post.topic, [stamp], [post])
+    return PagePost.of(stamp, refresh_relative_times(shared[stamp.key]), post.topic_id)
+
+
 def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str, str]:
     found = cache.get_many([s.key for s in stamps])
     missing = [s.pk for s in stamps if s.key not in found]

@@ -109,10 +109,17 @@ def topic_context(request, t, page: int) -> dict:
                                   collected=_collected(draft)),
         "browsing": browsing_html(t),
         "can_reply": can_reply,
+        "stream_url": stream_url(t),
         "reply_form": new_reply_form(page=page),
         "reply_body": draft.body if draft else "",
         "quotes_note": quotes_note(t, draft),
     }
+
+
+def stream_url(t) -> str:
+    """Where the topic's live events come from ("" when the site runs no stream)."""
+    base = settings.LIVE_STREAM_URL
+    return f"{base}/live/t/{t.pk}/" if base else ""
 
 
 def _collected(draft) -> frozenset[int]:
@@ -141,6 +148,7 @@ def render_member_topic(request, t, page: int) -> str:
         "page": page,
         "page_links": page_links(page, t.page_count),
         "can_reply": can_reply,
+        "stream_url": stream_url(t),
         "reply_form": ReplyForm(initial={"submit_token": hole("submit_token"), "on_page": page}),
         **holes("posts_html", "browsing", "user_nav", "flash", "reply_body", "quotes_note"),
     }, request))

@@ -28,7 +28,8 @@ def list_recent_members(topic, limit: int = 50) -> list[Reader]:
     """Members seen on the topic within the presence window, most recent first."""
     since = timezone.now() - timedelta(seconds=settings.PRESENCE_WINDOW_SECONDS)
     rows = (
-        Presence.objects.filter(topic=topic, seen_at__gte=since)
+        Presence.objects.filter(topic_id=getattr(topic, "pk", topic), seen_at__gte=since)
+        .exclude(user__browse_invisibly=True)
         .select_related("user")
         .order_by("-seen_at")[:limit]
     )
@@ -43,3 +44,9 @@ def browsing_html(topic) -> SafeString:
         html = render_to_string("live/browsing.html", {"readers": list_recent_members(topic)})
         cache.set(key, html, LIST_SECONDS)
     return mark_safe(html)
+
+
+def browsing_html_for(topic_id: int, *, guests: int) -> str:
+    """The Recently Browsing box as the event stream pushes it: members and live guests."""
+    return render_to_string("live/browsing.html", {
+        "readers": list_recent_members(topic_id), "guests": guests})

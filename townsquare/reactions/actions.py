@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from townsquare.core.errors import Forbidden, Invalid, NotFound
 from townsquare.forum.actions import bump_post_version
+from townsquare.forum.live import publish_reactions
 from townsquare.forum.models import Post
 from townsquare.forum.permissions import can_view_post
 
@@ -62,3 +63,4 @@ def _store_counts(post: Post) -> None:
     post.reaction_counts = {k: counts[k] for k in Kind.values if counts.get(k)}
     post.save(update_fields=["reaction_counts"])
     bump_post_version(post)
+    publish_reactions(post)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("t/<int:topic_id>/typing/", views.topic_typing, name="topic_typing"),
+]
