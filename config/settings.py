@@ -225,11 +225,12 @@ def _media_storage(url: str) -> dict:
     if parts.scheme != "s3" or not parts.netloc:
         raise ValueError("MEDIA_STORAGE_URL must look like s3://bucket?endpoint_url=...")
     query = dict(parse_qsl(parts.query))
+    known = {"endpoint_url": "endpoint_url", "region": "region_name",
+             "custom_domain": "custom_domain", "location": "location"}
+    if unknown := sorted(set(query) - set(known)):
+        raise ValueError(f"MEDIA_STORAGE_URL has unknown options: {', '.join(unknown)}")
     options = {"bucket_name": parts.netloc, "file_overwrite": False, "querystring_auth": False}
-    for name, key in (("endpoint_url", "endpoint_url"), ("region", "region_name"),
-                      ("custom_domain", "custom_domain"), ("location", "location")):
-        if query.get(name):
-            options[key] = query[name]
+    options.update({known[name]: value for name, value in query.items() if value})
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
 
 
