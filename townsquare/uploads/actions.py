@@ -1,157 +1,204 @@
-"""Taking in images: verified by decoding, re-encoded without metadata, stored by hash.
+"""Taking in images, linking them to the posts that show them, and pruning unused ones.
 
-An upload is decoded with Pillow before anything is kept, so a text file renamed .png, an SVG,
-a truncated file or a polyglot Pillow cannot read is refused; a decompression bomb is refused
-from its header, before its pixels are allocated. What is kept is never the member's file:
-the decoded pixels are written again as WebP (no EXIF, GPS, XMP or comments survive),
-downscaled for display, with a thumbnail for lists. Files go through Django's storage API
-(local files, or a bucket by configuration) under names made from their content's hash.
+An upload is decoded before anything is kept and written again as clean WebP (images.py).
+Files go through Django's storage API (local files, or a bucket by configuration) under names
+that start with their content's hash, so a name never points at different bytes. A file is
+saved before its row; if anything fails after that, the files are deleted again, and the
+prune deletes an unused upload's files together with its row.
 """
 
+import contextlib
 import hashlib
-import io
 import re
-import warnings
-from datetime import timedelta
+import secrets
+from collections import defaultdict
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from townsquare.core.errors import Invalid, TooLarge
+from townsquare.core.markup import quoted_ids
 from townsquare.core.ratelimit import check_rate
+from townsquare.drafts.models import Draft
 
+from . import images
 from .models import Upload
 
-ACCEPTED = {"JPEG", "PNG", "GIF", "WEBP"}
-NOT_AN_IMAGE = "That file is not an image we can read (JPEG, PNG, GIF or WebP)."
-MEDIA_PATH = re.compile(r"/media/(uploads/[\w/.-]+)")
+MB = 1024 * 1024
 
 
 def store_image(*, owner, file) -> Upload:
-    """Verify and re-encode an uploaded image for `owner`; refuse with a reason."""
+    """Verify and re-encode an uploaded image for `owner`; refuse with a reason.
+
+    The same image sent again before a post uses it (a second click) is the same upload.
+    """
     check_rate("upload", f"user:{owner.pk}")
+    encoded = images.reencode(images.decode(_read_limited(file)))
+    digest = hashlib.sha256(encoded.display).hexdigest()
+    unused = Upload.objects.filter(owner=owner, sha256=digest, post__isnull=True).first()
+    return unused or _save(owner, encoded, digest)
+
+
+def too_large_message(size: int | None = None) -> str:
+    refusal = f"Images can be at most {human_size(settings.UPLOAD_MAX_BYTES)}"
+    return f"{refusal} (this one is {human_size(size)})." if size else f"{refusal}."
+
+
+def human_size(count: int) -> str:
+    if count >= MB:
+        return f"{count / MB:.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, round(count / 1024))} KB"
+
+
+def _read_limited(file) -> bytes:
     limit = settings.UPLOAD_MAX_BYTES
     if file.size is not None and file.size > limit:
-        raise TooLarge(f"Images can be at most {limit // (1024 * 1024)} MB "
-                       f"(this one is {file.size / (1024 * 1024):.1f} MB).")
-    data = file.read(limit + 1)
+        raise TooLarge(too_large_message(file.size))
+    data = file.read(limit + 1)  # never more than one byte past the limit
     if len(data) > limit:
-        raise TooLarge(f"Images can be at most {limit // (1024 * 1024)} MB.")
+        raise TooLarge(too_large_message())
     if not data:
         raise Invalid("That file is empty.")
-    image, fmt = _decode(data)
-    display, thumbnail = _reencode(image)
-    digest = hashlib.sha256(display).hexdigest()
-    folder = timezone.now().strftime("uploads/%Y/%m")
-    stem = f"{folder}/{digest[:32]}-{owner.pk}"
-    name, thumb_name = f"{stem}.webp", f"{stem}-thumb.webp"
-    existing = Upload.objects.filter(sha256=digest, owner=owner).first()
-    if existing:
-        return existing
+    return data
+
+
+def _save(owner, encoded: images.Encoded, digest: str) -> Upload:
+    # The hash names the content; the random part keeps a second copy (for a second post)
+    # apart from the first, so each upload belongs to one post.
+    stem = f"{timezone.now():uploads/%Y/%m}/{digest[:32]}-{secrets.token_hex(4)}"
     saved = []
     try:
-        for path, content in ((name, display), (thumb_name, thumbnail)):
-            if not default_storage.exists(path):
-                saved.append(default_storage.save(path, ContentFile(content)))
+        saved.append(default_storage.save(f"{stem}.webp", ContentFile(encoded.display)))
+        saved.append(default_storage.save(f"{stem}-thumb.webp",
+                                          ContentFile(encoded.thumbnail)))
         with transaction.atomic():
-            return _create(owner, name, thumb_name, display, fmt, digest)
+            return Upload.objects.create(
+                owner=owner, file=saved[0], thumbnail=saved[1], width=encoded.width,
+                height=encoded.height, bytes=len(encoded.display),
+                format=encoded.source_format, sha256=digest)
     except BaseException:
-        for path in saved:  # nothing stored survives a failed upload
-            default_storage.delete(path)
+        for name in saved:  # nothing stored outlives a failed upload
+            with contextlib.suppress(Exception):
+                default_storage.delete(name)
         raise
-
-
-def _create(owner, name, thumb_name, display, fmt, digest) -> Upload:
-    with Image.open(io.BytesIO(display)) as stored:
-        width, height = stored.size
-    return Upload.objects.create(owner=owner, file=name, thumbnail=thumb_name, width=width,
-                                 height=height, bytes=len(display), format=fmt, sha256=digest)
-
-
-def _decode(data: bytes) -> tuple[Image.Image, str]:
-    Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_PIXELS
-    too_big = (f"That image is too large to process (at most "
-               f"{settings.UPLOAD_MAX_PIXELS // 1_000_000} megapixels and "
-               f"{settings.UPLOAD_MAX_SIDE:,} pixels a side).")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                if probe.format not in ACCEPTED:
-                    raise Invalid(NOT_AN_IMAGE)
-                if max(probe.size) > settings.UPLOAD_MAX_SIDE:
-                    raise Invalid(too_big)
-                probe.verify()
-            image = Image.open(io.BytesIO(data))
-            fmt = image.format
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Invalid(too_big) from None
-    except Invalid:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        # Pillow's ways of saying "not an image", "truncated" or "corrupt".
-        raise Invalid(NOT_AN_IMAGE) from None
-    return image, fmt
-
-
-def _reencode(image: Image.Image) -> tuple[bytes, bytes]:
-    image = ImageOps.exif_transpose(image)  # the camera's rotation, before EXIF is dropped
-    if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "A" in image.getbands() or
-                              image.info.get("transparency") is not None else "RGB")
-    display = image.copy()
-    display.thumbnail((settings.UPLOAD_DISPLAY_WIDTH, settings.UPLOAD_DISPLAY_WIDTH * 4))
-    thumb = image.copy()
-    thumb.thumbnail((settings.UPLOAD_THUMBNAIL_WIDTH, settings.UPLOAD_THUMBNAIL_WIDTH))
-    return _webp(display, 82), _webp(thumb, 75)
-
-
-def _webp(image: Image.Image, quality: int) -> bytes:
-    out = io.BytesIO()
-    # No exif=, icc_profile= or xmp= arguments: the written file carries pixels only.
-    image.save(out, "WEBP", quality=quality, method=4)
-    return out.getvalue()
 
 
 def referenced_files(body: str) -> list[str]:
-    """Storage names of this site's uploads that a Markdown body shows, in order."""
-    return list(dict.fromkeys(MEDIA_PATH.findall(body)))
+    """Storage names of this site's uploads that a Markdown body points at, in order."""
+    # Not preceded by a host or path: another site's /media/uploads/... is not ours.
+    pattern = r"(?<![\w.:/%-])" + re.escape(settings.MEDIA_URL) + r"(uploads/[\w/.-]+)"
+    return list(dict.fromkeys(re.findall(pattern, body)))
 
 
 def attach_uploads(*, owner, post, body: str) -> list[Upload]:
-    """Link the uploads a post's body shows to the post (inside the caller's transaction).
+    """Link the uploads `body` shows to `post`, inside the caller's transaction; return them.
 
-    Refuses more than UPLOAD_MAX_PER_POST images, and images someone else uploaded unless the
-    post already has them (a moderator editing a member's post keeps the member's images).
-    Uploads an edit no longer shows are unlinked, to be pruned later.
+    `owner` is the post's author. Refuses more than UPLOAD_MAX_PER_POST images, and images
+    someone else uploaded unless the post already has them (a moderator's edit keeps the
+    author's images) or they come with a quote of the post they belong to. An upload belongs
+    to one post: one already in another post is refused unless that post is quoted. Uploads
+    an edit no longer shows are unlinked, to be pruned later.
     """
+    if post.pk is None:
+        raise ValueError("attach_uploads needs a saved post")
     names = referenced_files(body)
     if len(names) > settings.UPLOAD_MAX_PER_POST:
         raise Invalid(f"A post can show at most {settings.UPLOAD_MAX_PER_POST} images "
                       f"(this one has {len(names)}).", field="body")
-    found = list(Upload.objects.filter(file__in=names)) if names else []
-    foreign = [u for u in found if u.owner_id != owner.pk and u.post_id != post.pk]
-    if foreign:
-        raise Invalid("A post can only show images its author uploaded.", field="body")
-    mine = [u.pk for u in found]
-    Upload.objects.filter(post=post).exclude(pk__in=mine).update(post=None)
-    if mine:
-        Upload.objects.filter(pk__in=mine).update(post=post)
-    return found
+    quoted = set(quoted_ids(body))
+    linked = []
+    for upload in Upload.objects.filter(file__in=names) if names else []:
+        if upload.post_id == post.pk or (upload.owner_id == owner.pk and upload.post_id is None):
+            linked.append(upload)
+        elif upload.post_id in quoted:
+            continue  # shown as part of the quote; it stays with the post it belongs to
+        elif upload.owner_id == owner.pk:
+            raise Invalid("That image is already in another post. Upload it again to use "
+                          "it here too.", field="body")
+        else:
+            raise Invalid("A post can only show images its author uploaded.", field="body")
+    keep = [upload.pk for upload in linked]
+    Upload.objects.filter(post=post).exclude(pk__in=keep).update(post=None)
+    Upload.objects.filter(pk__in=keep, post__isnull=True).update(post=post)
+    for upload in linked:
+        upload.post = post
+    return sorted(linked, key=lambda upload: names.index(upload.file))
 
 
 def delete_orphan_uploads(*, older_than: timedelta) -> int:
-    """Remove uploads no post has used for `older_than`, files first, then rows."""
+    """Delete uploads (rows and files) no post has shown for `older_than`; return how many.
+
+    Uploads still in their owner's unsent draft are kept. Safe to run twice, and alongside
+    posting: each upload is checked again under its row lock before it goes.
+    """
     cutoff = timezone.now() - older_than
-    count = 0
-    for upload in Upload.objects.filter(post__isnull=True, created__lt=cutoff).iterator():
+    orphans = list(Upload.objects.filter(post__isnull=True, created__lt=cutoff)
+                   .only("pk", "owner_id", "file"))
+    drafted = _in_drafts(orphans)
+    return sum(_delete_if_unused(upload.pk) for upload in orphans if upload.pk not in drafted)
+
+
+def _in_drafts(uploads: list[Upload]) -> set[int]:
+    bodies = defaultdict(list)
+    rows = Draft.objects.filter(member_id__in={u.owner_id for u in uploads}).exclude(body="")
+    for member_id, body in rows.values_list("member_id", "body"):
+        bodies[member_id].append(body)
+    return {u.pk for u in uploads if any(u.file in body for body in bodies[u.owner_id])}
+
+
+def _delete_if_unused(pk: int) -> bool:
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().filter(pk=pk, post__isnull=True).first()
+        if upload is None:
+            return False
+        # Files first: if deleting one fails, the row stays and the next prune tries again.
         for name in (upload.file, upload.thumbnail):
             default_storage.delete(name)
         upload.delete()
-        count += 1
+    return True
+
+
+def delete_upload(*, upload: Upload) -> None:
+    """Remove an upload and its files, used by a post or not (an admin taking an image
+    down). A post that showed it keeps its text; the image is gone from it."""
+    with transaction.atomic():
+        Upload.objects.select_for_update().filter(pk=upload.pk).delete()
+        for name in (upload.file, upload.thumbnail):
+            default_storage.delete(name)
+
+
+def delete_stray_files(*, older_than: timedelta) -> int:
+    """Delete files under recent `uploads/` folders that no upload row names; return how many.
+
+    Only a process killed between saving an upload's files and writing its row leaves such
+    files, so the folders of the last three months are enough when the prune runs daily.
+    """
+    cutoff = timezone.now() - older_than
+    count = 0
+    for folder in _recent_folders(cutoff.date() - timedelta(days=62)):
+        try:
+            names = [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]]
+        except FileNotFoundError:
+            continue
+        known = set()
+        for row in Upload.objects.filter(file__startswith=f"{folder}/").values_list(
+                "file", "thumbnail"):
+            known.update(row)
+        for name in names:
+            if name not in known and default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                count += 1
     return count
+
+
+def _recent_folders(since: date) -> list[str]:
+    today = timezone.now().date()
+    year, month, folders = since.year, since.month, []
+    while (year, month) <= (today.year, today.month):
+        folders.append(f"uploads/{year:04d}/{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return folders

@@ -1,8 +1,6 @@
-from datetime import timedelta
+from django.core.management.base import BaseCommand, CommandError
 
-from django.core.management.base import BaseCommand
-
-from townsquare.uploads.actions import delete_orphan_uploads
+from townsquare.uploads.tasks import prune_uploads
 
 
 class Command(BaseCommand):
@@ -13,5 +11,9 @@ class Command(BaseCommand):
                             help="age after which an unused upload is deleted (default 24)")
 
     def handle(self, *args, hours, **options):
-        count = delete_orphan_uploads(older_than=timedelta(hours=hours))
-        self.stdout.write(f"Deleted {count} unused upload{'s' if count != 1 else ''}.")
+        if hours < 1:
+            raise CommandError("--hours must be at least 1.")
+        done = prune_uploads.call(hours=hours)
+        self.stdout.write(f"Deleted {done['uploads']} unused upload"
+                          f"{'s' if done['uploads'] != 1 else ''} and {done['stray_files']} "
+                          f"stray file{'s' if done['stray_files'] != 1 else ''}.")
