@@ -1,55 +1,86 @@
 import mimetypes
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
-from townsquare.core.errors import ActionError, Forbidden
+from townsquare.core.errors import ActionError, Forbidden, Invalid, TooLarge
 
 from . import actions
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Room for the multipart framing, the CSRF token and the alt text around the image itself.
+FORM_ALLOWANCE = 64 * 1024
 
 
+@csrf_exempt  # checked by _upload below, once the body is known to be a sensible size
 @require_POST
 def upload(request):
-    """Take one image; JSON for the editor's script, a page for the plain form."""
-    wants_json = "application/json" in request.headers.get("Accept", "")
+    """Take one image: JSON for the editor's script, a page for the plain form."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
+        # Refused before Django reads (and spools to disk) a body that could never pass.
+        return _refusal(request, TooLarge(actions.too_large_message()))
+    return _upload(request)
+
+
+@csrf_protect
+def _upload(request):
     try:
         if not request.user.is_authenticated:
             raise Forbidden("Sign in to upload images.")
-        file = request.FILES.get("image")
-        if file is None:
-            raise ActionError("Choose an image file to upload.")
-        stored = actions.store_image(owner=request.user, file=file)
+        if "image" not in request.FILES:
+            raise Invalid("Choose an image file to upload.")
+        stored = actions.store_image(owner=request.user, file=request.FILES["image"])
     except ActionError as error:
-        if wants_json:
-            return JsonResponse({"error": error.message}, status=error.status)
-        return render(request, "uploads/upload_new.html", {"error": error.message},
-                      status=error.status)
-    alt = request.POST.get("alt", "").translate({ord(c): " " for c in "[]()\\"})
-    alt = " ".join(alt.split())[:120] or "image"
-    markdown = f"![{alt}]({stored.url})"
-    if wants_json:
-        return JsonResponse({"id": stored.pk, "url": stored.url,
-                             "thumbnail_url": stored.thumbnail_url, "width": stored.width,
-                             "height": stored.height, "markdown": markdown}, status=201)
-    return render(request, "uploads/upload_new.html", {"upload": stored, "markdown": markdown},
-                  status=201)
+        return _refusal(request, error)
+    result = {"id": stored.pk, "url": stored.url, "thumbnail_url": stored.thumbnail_url,
+              "width": stored.width, "height": stored.height,
+              "markdown": f"![{_alt_text(request.POST.get('alt', ''))}]({stored.url})"}
+    if _wants_page(request):
+        return _page(request, status=201, upload=result)
+    return JsonResponse(result, status=201)
+
+
+def _wants_page(request) -> bool:
+    """A browser's plain form asks for HTML; the editor's script (or any other client) gets
+    JSON."""
+    return request.get_preferred_type(["application/json", "text/html"]) == "text/html"
+
+
+def _refusal(request, error: ActionError):
+    if _wants_page(request):
+        return _page(request, status=error.status, error=error.message)
+    return JsonResponse({"error": error.message}, status=error.status)
+
+
+def _page(request, *, status: int = 200, **context):
+    context["max_size"] = actions.human_size(settings.UPLOAD_MAX_BYTES)
+    return render(request, "uploads/upload_new.html", context, status=status)
+
+
+def _alt_text(alt: str) -> str:
+    """The description as Markdown image text: no brackets or backslashes to break out of it."""
+    alt = " ".join(alt.translate({ord(c): " " for c in "[]()\\"}).split())
+    return alt[:120].strip() or "image"
 
 
 @require_safe
 def upload_new(request):
     if not request.user.is_authenticated:
         raise Forbidden("Sign in to upload images.")
-    return render(request, "uploads/upload_new.html", {})
+    return _page(request)
 
 
 @require_safe
 def media(request, path: str):
     """A stored file: streamed from local storage, or a redirect to the bucket's URL."""
+    if ".." in path.split("/") or path.startswith("/") or "\\" in path or "\x00" in path:
+        raise Http404("No such file.")
     if not isinstance(default_storage, FileSystemStorage):
         return HttpResponseRedirect(default_storage.url(path))
     try:
@@ -59,6 +90,7 @@ def media(request, path: str):
         raise Http404("No such file.") from None
     content_type = mimetypes.guess_type(full)[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
+    # Upload names start with their content's hash: a name never shows different bytes.
     response["Cache-Control"] = IMMUTABLE if path.startswith("uploads/") else "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
