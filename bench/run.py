@@ -74,7 +74,7 @@ def start_server(env: dict) -> subprocess.Popen:
 
 def stop_server(server: subprocess.Popen) -> None:
     os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=20)
+    server.wait(timeout=60)
 
 
 def sign_in(username: str) -> dict[str, str]:

@@ -45,8 +45,14 @@ class Command(BaseCommand):
                                "--workers", str(workers), "--blocking-threads", "2",
                                "config.wsgi:application"]]
         if not no_stream:
+            # Each reader holds a connection: allow many more at once than granian's default
+            # (1,024), and as many open files as the system lets this process have.
+            limit = int(os.environ.get("LIVE_MAX_CONNECTIONS", "10000"))
+            _raise_open_files(limit + 1024)
             commands.append(granian + ["--interface", "asgi", "--port", str(stream_port),
-                                       "--workers", "1", "config.asgi:application"])
+                                       "--workers", "1", "--backlog", "4096",
+                                       "--backpressure", str(limit),
+                                       "config.asgi:application"])
         self.stdout.write(f"Townsquare on {page_origin}/ with {workers} workers"
                           + ("" if no_stream else f"; live stream on port {stream_port}"))
         processes = [subprocess.Popen(c, env=env, cwd=settings.BASE_DIR) for c in commands]
@@ -73,3 +79,15 @@ class Command(BaseCommand):
                     process.kill()
         # Asked to stop: a clean exit. One process died: stop the other and say so.
         raise SystemExit(0 if asked else 1)
+
+
+def _raise_open_files(wanted: int) -> None:
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # the system's limit stays; granian refuses what it can't hold
