@@ -178,39 +178,63 @@ def _shared_parts(topic, stamps: list[PostStamp], posts: list[Post]) -> dict[str
     return found | fresh
 
 
+class ReaderKind(NamedTuple):
+    """What decides the controls under a post for one reader of a topic."""
+
+    member_id: int | None
+    moderator: bool
+    can_reply: bool
+    locked: bool
+    post_count: int  # the topic's: an opening post with replies can't be deleted by its author
+
+    @classmethod
+    def of(cls, user, topic, *, can_reply: bool) -> "ReaderKind":
+        member_id = user.pk if user.is_authenticated else None
+        return cls(member_id, member_id is not None and permissions.is_moderator(user),
+                   can_reply, topic.locked, topic.post_count)
+
+
 def _join(request, topic, entries, shared_html, *, my_reactions, can_reply,
           collected=frozenset()) -> SafeString:
-    user = request.user
-    member_id = user.pk if user.is_authenticated else None
-    token = csrf_token(request) if member_id else ""
-    moderator = member_id is not None and permissions.is_moderator(user)
+    reader = ReaderKind.of(request.user, topic, can_reply=can_reply)
+    token = csrf_token(request) if reader.member_id else ""
     # Authors may edit posts younger than this (moderators any); see can_edit_post.
     edit_after = time.time() - settings.POST_EDIT_WINDOW
     parts = []
     for entry, shared in zip(entries, shared_html, strict=True):
         parts.append(shared)
-        if entry.hidden:
-            parts.append("</article>\n")
-            continue
-        own = member_id == entry.author_id
-        if entry.deleted:
-            if moderator or (own and entry.self_deleted):
-                parts.append(_post_form(entry.pk, "post_restore", "Restore", token))
-            parts.append("</footer>\n</article>\n")
-            continue
-        parts.append(entry.controls(member_id, my_reactions.get(entry.pk), token))
-        if can_reply:
-            parts.append(entry.quote)
-            parts.append(multiquote_button_html(post_id=entry.pk, selected=entry.pk in collected,
-                                                csrf_token=token))
-        if moderator or (own and not topic.locked and entry.created >= edit_after):
-            parts.append(f'<a class="post-edit" href="{url_for("post_edit", entry.pk)}">'
-                         "Edit</a>")
-        if moderator or (own and not topic.locked
-                         and not (entry.opening and topic.post_count > 1)):
-            parts.append(_post_form(entry.pk, "post_delete", "Delete", token))
-        parts.append("</footer>\n</article>\n")
+        parts.append(post_controls(entry, reader, token=token, edit_after=edit_after,
+                                   mine=my_reactions.get(entry.pk),
+                                   selected=entry.pk in collected))
     return mark_safe("".join(parts))
+
+
+def post_controls(entry: PagePost, reader: ReaderKind, *, token: str, edit_after: float,
+                  mine: str | None = None, selected: bool = False) -> str:
+    """What follows a post's shared HTML for this reader, to the end of its article (also
+    built by the event stream, with the CSRF hole left for the page's script to fill)."""
+    if entry.hidden:
+        return "</article>\n"
+    moderator, own = reader.moderator, reader.member_id == entry.author_id
+    parts = []
+    if entry.deleted:
+        if moderator or (own and entry.self_deleted):
+            parts.append(_post_form(entry.pk, "post_restore", "Restore", token))
+        parts.append("</footer>\n</article>\n")
+        return "".join(parts)
+    parts.append(entry.controls(reader.member_id, mine, token))
+    if reader.can_reply:
+        parts.append(entry.quote)
+        parts.append(multiquote_button_html(post_id=entry.pk, selected=selected,
+                                            csrf_token=token))
+    if moderator or (own and not reader.locked and entry.created >= edit_after):
+        parts.append(f'<a class="post-edit" href="{url_for("post_edit", entry.pk)}">'
+                     "Edit</a>")
+    if moderator or (own and not reader.locked
+                     and not (entry.opening and reader.post_count > 1)):
+        parts.append(_post_form(entry.pk, "post_delete", "Delete", token))
+    parts.append("</footer>\n</article>\n")
+    return "".join(parts)
 
 
 def _post_form(post_id: int, action: str, label: str, token: str) -> str:
