@@ -271,6 +271,12 @@ LIVE_QUEUE_SIZE = 256
 LIVE_REPLAY_LIMIT = 200
 LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=0.2)
 LIVE_LOG_LENGTH = 20_000
+# Events older than this are pruned (a reader away longer is asked to reload).
+LIVE_EVENT_KEEP_SECONDS = env.int("LIVE_EVENT_KEEP_SECONDS", default=3600)
+# How often a stream process vouches for its readers' presence and checks for expired ones;
+# it prunes the event log every LIVE_PRUNE_EVERY such rounds.
+LIVE_PRESENCE_SECONDS = env.float("LIVE_PRESENCE_SECONDS", default=30.0)
+LIVE_PRUNE_EVERY = 10
 if LIVE_STREAM_URL:
     SECURE_CSP["connect-src"] = ["'self'", LIVE_STREAM_URL]
 

@@ -1,8 +1,42 @@
 // A live topic: new replies, reaction counts, edits, removals and who is reading arrive over
-// the event stream and are put into the page. Without it the page is the same, by reload.
+// the event stream (an EventSource; it reconnects by itself and sends Last-Event-ID) and are
+// put into the page. Without it the page is the same, by reload.
 (function () {
   "use strict";
   var HOLE = "\ue000csrf\ue001";
+
+  function parse(event) {
+    try { return JSON.parse(event.data); } catch (e) { return null; }
+  }
+
+  // Posts come with a hole where the reader's CSRF token goes: any form on the page has it.
+  function token() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function nodesOf(html) {
+    var holder = document.createElement("div");
+    holder.innerHTML = html.split(HOLE).join(token());
+    return Array.prototype.slice.call(holder.children);
+  }
+
+  function settle(nodes) {
+    if (window.htmx) nodes.forEach(function (node) { window.htmx.process(node); });
+    document.dispatchEvent(new CustomEvent("townsquare:live", { detail: nodes }));
+  }
+
+  // A post's block arrives without this reader's own state: their pressed reaction and
+  // whether they are collecting it to quote. Carry those over from the block it replaces.
+  function keepReaderState(old, fresh) {
+    var pressed = old.querySelector(".react-form [aria-pressed=true]");
+    var target = pressed && fresh.querySelector(
+      '.react-form button[value="' + pressed.value + '"]');
+    if (target) target.setAttribute("aria-pressed", "true");
+    var quote = old.querySelector("form.multiquote");
+    var freshQuote = fresh.querySelector("form.multiquote");
+    if (quote && freshQuote) freshQuote.replaceWith(quote);
+  }
 
   function start() {
     var posts = document.getElementById("posts");
@@ -12,97 +46,94 @@
     var fresh = [];
     var source = new EventSource(posts.dataset.stream, { withCredentials: true });
 
-    function data(event) {
-      try { return JSON.parse(event.data); } catch (e) { return null; }
-    }
-    function token() {
-      var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-      return input ? input.value : "";
-    }
-    function say(html) {
+    function say(text, link) {
       if (!notice) return;
-      notice.innerHTML = html;
-      notice.hidden = !html;
-    }
-    function place(html, where) {
-      var holder = document.createElement("div");
-      holder.innerHTML = html.split(HOLE).join(token());
-      var nodes = Array.prototype.slice.call(holder.children);
-      nodes.forEach(function (node) { where(node); });
-      if (window.htmx) nodes.forEach(function (node) { window.htmx.process(node); });
-      document.dispatchEvent(new CustomEvent("townsquare:live", { detail: nodes }));
+      notice.textContent = text ? text + " " : "";
+      if (link) {
+        var a = document.createElement("a");
+        a.href = link.href;
+        a.textContent = link.text;
+        notice.appendChild(a);
+      }
+      notice.hidden = !text;
     }
 
     source.addEventListener("post_added", function (event) {
-      var d = data(event);
+      var d = parse(event);
       if (!d || document.getElementById("post-" + d.post)) return;
       if (d.page === page && page === last) {
-        place(d.html, function (node) { posts.appendChild(node); });
-      } else {
-        fresh.push(d.post);
-        var n = fresh.length;
-        say(n + " new repl" + (n === 1 ? "y" : "ies") + ". <a href=\"/p/" + fresh[0] +
-            "/\">Show " + (n === 1 ? "it" : "them") + "</a>");
+        var nodes = nodesOf(d.html);
+        nodes.forEach(function (node) { posts.appendChild(node); });
+        settle(nodes);
+        return;
       }
+      fresh.push(d.post);
+      var n = fresh.length;
+      say(n + (n === 1 ? " new reply." : " new replies."),
+          { href: "/p/" + fresh[0] + "/", text: n === 1 ? "Show it" : "Show them" });
     });
     source.addEventListener("post_changed", function (event) {
-      var d = data(event);
-      var body = d && document.querySelector("#post-" + d.post + " .post-body");
-      if (body) body.innerHTML = d.html;
-    });
-    source.addEventListener("post_removed", function (event) {
-      var d = data(event);
-      var body = d && document.querySelector("#post-" + d.post + " .post-body");
-      if (!body) return;
-      var gone = document.createElement("p");
-      gone.className = "post-deleted";
-      gone.textContent = "This post was deleted.";
-      body.replaceWith(gone);
+      var d = parse(event);
+      var old = d && document.getElementById("post-" + d.post);
+      if (!old) return;
+      var nodes = nodesOf(d.html);
+      if (!nodes.length) return;
+      keepReaderState(old, nodes[0]);
+      old.replaceWith(nodes[0]);
+      settle(nodes);
     });
     source.addEventListener("reactions", function (event) {
-      var d = data(event);
+      var d = parse(event);
       var box = d && document.getElementById("reactions-" + d.post);
       if (!box) return;
-      var holder = document.createElement("div");
-      holder.innerHTML = d.html;
-      var counts = holder.querySelector(".reaction-counts");
+      var counts = nodesOf(d.html)[0];
+      counts = counts && counts.querySelector(".reaction-counts");
       var old = box.querySelector(".reaction-counts");
       if (old && counts) old.replaceWith(counts);
       else if (old) old.remove();
       else if (counts) box.insertBefore(counts, box.firstChild);
     });
     source.addEventListener("presence", function (event) {
-      var d = data(event);
+      var d = parse(event);
       var box = document.getElementById("browsing");
-      if (d && box) place(d.html, function (node) { box.replaceWith(node); });
+      var nodes = d ? nodesOf(d.html) : [];
+      if (!box || !nodes.length) return;
+      var typing = box.querySelector("#typing");
+      var freshTyping = nodes[0].querySelector("#typing");
+      if (typing && freshTyping) freshTyping.replaceWith(typing);
+      box.replaceWith(nodes[0]);
     });
     var typingTimer = null;
     source.addEventListener("typing", function (event) {
-      var d = data(event);
+      var d = parse(event);
       var line = document.getElementById("typing");
-      if (!d || !line || d.username === posts.dataset.me) return;
+      if (!d || !line) return;
       line.textContent = d.username + " is replying…";
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { line.textContent = ""; }, 6000);
     });
     source.addEventListener("refresh", function () {
       source.close();
-      say("New activity on this topic. <a href=\"\">Reload the page</a> to see it.");
+      say("New activity on this topic.", { href: window.location.href, text: "Reload" });
     });
-    source.addEventListener("paused", function () { say("Live updates paused; reloading still works."); });
+    source.addEventListener("paused", function () {
+      say("Live updates paused; reloading the page still works.");
+    });
     source.addEventListener("resumed", function () { say(""); });
   }
 
-  // While a member writes a reply, tell the topic's readers (at most every five seconds).
+  // While a member writes a reply, tell the topic's other readers (at most every 5 seconds).
   var lastTyping = 0;
   document.addEventListener("input", function (event) {
     var box = event.target;
     var form = box && box.closest && box.closest("form[data-typing]");
     if (!form || box.name !== "body" || Date.now() - lastTyping < 5000) return;
     lastTyping = Date.now();
-    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
-    fetch(form.dataset.typing, { method: "POST", credentials: "same-origin",
-      headers: { "X-CSRFToken": token ? token.value : "" } }).catch(function () {});
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    fetch(form.dataset.typing, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": input ? input.value : "" }
+    }).catch(function () {});
   });
 
   document.addEventListener("DOMContentLoaded", start);

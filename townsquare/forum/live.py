@@ -1,39 +1,50 @@
-"""What a topic's readers are sent live when its posts change (see townsquare/live)."""
+"""What a topic's readers are sent live when its posts change (see townsquare/live).
+
+A post event carries the post's page entry (its shared HTML and the pieces of its controls);
+the stream process puts together, per kind of reader, the same HTML the page would show them
+(`rendering.post_controls`), leaving the CSRF hole for the page's script to fill.
+"""
 
 from townsquare.live.events import publish
 
 from .models import Post
-from .rendering import counts_html, live_entry
+from .rendering import PagePost, counts_html, live_entry
 
 
 def _audience(post: Post) -> str:
-    return "moderators" if post.hidden or post.topic.hidden else "public"
+    # A hidden or deleted post's entry holds only its placeholder, so everyone may have it;
+    # a hidden topic's events are for the moderators who can still open it.
+    return "moderators" if post.topic.hidden else "public"
+
+
+def _post_event(post: Post) -> dict:
+    topic = post.topic
+    return {"post": post.pk, "page": post.page, "author": post.author_id,
+            "entry": live_entry(post)._asdict(),
+            # A new post's topic row was read before the post was counted in it.
+            "topic": {"hidden": topic.hidden, "locked": topic.locked,
+                      "post_count": max(topic.post_count, post.position)}}
 
 
 def publish_post_added(post: Post) -> None:
-    """A new post: readers on its page get it appended (guests and members each their way)."""
-    entry = live_entry(post)
-    end = "</footer>\n</article>\n"
-    publish(post.topic_id, "post_added", {
-        "post": post.pk, "position": post.position, "page": post.page,
-        "author": post.author_id,
-        "guest": entry.shared + entry.counts + end,
-        # The reader's CSRF token goes where the hole is; the page's script fills it in.
-        "member": entry.shared + entry.react + entry.quote + end,
-    }, audience=_audience(post))
+    """A new post: readers on its page get it appended, the others a "new replies" note."""
+    publish(post.topic_id, "post_added", lambda: _post_event(post), audience=_audience(post))
 
 
 def publish_post_changed(post: Post) -> None:
-    """An edit or a restore: the post's body is replaced in place."""
-    publish(post.topic_id, "post_changed", {"post": post.pk, "html": post.html,
-                                            "edited": post.edited is not None},
+    """An edit, a restore, a deletion or hiding: the post's whole block is replaced."""
+    publish(post.topic_id, "post_changed", lambda: _post_event(post),
             audience=_audience(post))
 
 
-def publish_post_removed(post: Post) -> None:
-    publish(post.topic_id, "post_removed", {"post": post.pk}, audience="public")
+publish_post_removed = publish_post_changed
 
 
 def publish_reactions(post: Post) -> None:
-    publish(post.topic_id, "reactions", {"post": post.pk, "html": counts_html(post)},
-            audience=_audience(post))
+    audience = "moderators" if post.hidden else _audience(post)
+    publish(post.topic_id, "reactions", lambda: {"post": post.pk, "html": counts_html(post)},
+            audience=audience)
+
+
+def entry_from_event(data: dict) -> PagePost:
+    return PagePost(**data["entry"])

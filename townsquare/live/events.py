@@ -11,6 +11,7 @@ missed, or told to reload when that is too far back.
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,8 +64,11 @@ class DatabaseLog:
             return None
         return [_event(row) for row in rows]
 
-    def prune(self, older_than: timedelta) -> int:
-        return Event.objects.filter(created__lt=timezone.now() - older_than).delete()[0]
+    def prune(self, older_than: timedelta, keep: int) -> int:
+        newest = int(self.latest())
+        old = Event.objects.filter(created__lt=timezone.now() - older_than)
+        beyond = Event.objects.filter(pk__lte=newest - keep)
+        return old.delete()[0] + beyond.delete()[0]
 
 
 def _event(row: Event) -> LiveEvent:
@@ -108,8 +112,10 @@ class RedisLog:
         mine = [e for e in events if e.topic_id == topic_id and e.kind not in EPHEMERAL]
         return mine if len(mine) <= limit else None
 
-    def prune(self, older_than: timedelta) -> int:
-        return 0  # the stream's length is capped at every append
+    def prune(self, older_than: timedelta, keep: int) -> int:
+        # The length is capped at every append; this drops what is too old as well.
+        oldest_kept = int((timezone.now() - older_than).timestamp() * 1000)
+        return self.redis.xtrim(self.key, minid=f"{oldest_kept}-0", approximate=False)
 
     @staticmethod
     def _event(entry_id, fields) -> LiveEvent:
@@ -136,14 +142,16 @@ def event_log():
     return _logs[url]
 
 
-def publish(topic_id: int, kind: str, data: dict, *, audience: str = "public") -> None:
+def publish(topic_id: int, kind: str, data: dict | Callable[[], dict], *,
+            audience: str = "public") -> None:
     """Send an event to the topic's readers once the current transaction commits (at once
-    outside one). A failure to publish is logged and never fails the write: readers still
-    get the change by reloading."""
+    outside one). `data` may be a function, called after the commit (so that what it renders
+    and caches is what was committed). A failure to publish is logged and never fails the
+    write: readers still get the change by reloading."""
 
     def send():
         try:
-            event_log().append(topic_id, kind, audience, data)
+            event_log().append(topic_id, kind, audience, data() if callable(data) else data)
         except Exception:
             log.warning("live event %s for topic %s not published", kind, topic_id,
                         exc_info=True)

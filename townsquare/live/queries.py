@@ -1,13 +1,17 @@
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from redis import RedisError
+
+from townsquare.accounts.models import User
 
 from .models import Presence
+from .presence import presence_backend, window_start
+
+log = logging.getLogger(__name__)
 
 # "Recently Browsing" is read on every topic view; a few seconds of lag is invisible in a
 # fifteen-minute window, and a member's own visit clears the entry (see touch_presence).
@@ -25,15 +29,29 @@ def presence_key(topic_id: int) -> str:
 
 
 def list_recent_members(topic, limit: int = 50) -> list[Reader]:
-    """Members seen on the topic within the presence window, most recent first."""
-    since = timezone.now() - timedelta(seconds=settings.PRESENCE_WINDOW_SECONDS)
-    rows = (
-        Presence.objects.filter(topic_id=getattr(topic, "pk", topic), seen_at__gte=since)
-        .exclude(user__browse_invisibly=True)
-        .select_related("user")
-        .order_by("-seen_at")[:limit]
-    )
-    return [Reader(row.user.username, row.user.get_absolute_url()) for row in rows]
+    """Members seen on the topic within the presence window, most recent first (members who
+    browse invisibly left out)."""
+    topic_id = getattr(topic, "pk", topic)
+    ids = presence_backend().recent_member_ids(topic_id, limit)
+    if ids is None:
+        rows = (
+            Presence.objects.filter(topic_id=topic_id, seen_at__gte=window_start())
+            .exclude(user__browse_invisibly=True)
+            .select_related("user")
+            .order_by("-seen_at")[:limit]
+        )
+        return [Reader(row.user.username, row.user.get_absolute_url()) for row in rows]
+    if not ids:
+        return []
+    members = {m.pk: m for m in User.objects.filter(pk__in=ids, browse_invisibly=False)
+               .only("pk", "username")}
+    return [Reader(members[pk].username, members[pk].get_absolute_url())
+            for pk in ids if pk in members]
+
+
+def count_guests(topic_id: int) -> int:
+    """Guests reading the topic now (by their open event streams)."""
+    return presence_backend().count_guests(topic_id)
 
 
 def browsing_html(topic) -> SafeString:
@@ -41,12 +59,16 @@ def browsing_html(topic) -> SafeString:
     key = presence_key(topic.pk)
     html = cache.get(key)
     if html is None:
-        html = render_to_string("live/browsing.html", {"readers": list_recent_members(topic)})
+        try:
+            html = presence_box_html(topic.pk)
+        except RedisError:  # the page is shown all the same, without its readers
+            log.warning("presence on topic %s unavailable", topic.pk, exc_info=True)
+            return mark_safe(render_to_string("live/browsing.html", {"readers": []}))
         cache.set(key, html, LIST_SECONDS)
     return mark_safe(html)
 
 
-def browsing_html_for(topic_id: int, *, guests: int) -> str:
-    """The Recently Browsing box as the event stream pushes it: members and live guests."""
+def presence_box_html(topic_id: int) -> str:
+    """The Recently Browsing box as it is now: the page shows it and the stream pushes it."""
     return render_to_string("live/browsing.html", {
-        "readers": list_recent_members(topic_id), "guests": guests})
+        "readers": list_recent_members(topic_id), "guests": count_guests(topic_id)})

@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("t/<int:topic_id>/typing/", views.topic_typing, name="topic_typing"),
+    path("me/browsing/", views.browsing_preference, name="browsing_preference"),
 ]

@@ -50,6 +50,9 @@ def test_a_reply_and_a_new_reader_appear_live_in_another_browser(live_server, se
             # Ada arrives: Bo's Recently Browsing changes without a reload.
             expect(reader.locator("#browsing")).to_contain_text("ada")
             writer.get_by_label("Your reply").fill("The tide is coming in fast.")
+            # While she writes, Bo is told so (and Ada is not).
+            expect(reader.locator("#typing")).to_have_text("ada is replying…")
+            expect(writer.locator("#typing")).to_have_text("")
             writer.get_by_role("button", name="Post reply").click()
 
             # Bo sees the reply appear, with buttons to react to it.

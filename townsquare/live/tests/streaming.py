@@ -1,0 +1,125 @@
+"""Driving the stream's ASGI application in-process, and a TCP proxy to cut Redis off."""
+
+import asyncio
+import json
+import socket
+import threading
+
+
+def events_in(text: str) -> list[tuple[str | None, str, dict]]:
+    """(id, event, data) of each event in a text/event-stream body."""
+    found = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.split("\n")
+                      if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            found.append((fields.get("id"), fields["event"], json.loads(fields["data"])))
+    return found
+
+
+def run_stream(app, path: str, *, cookies: str = "", last_id: str = "", origin: str = "",
+               method: str = "GET", during=None, until=None, seconds: float = 3.0,
+               linger: float = 0.0):
+    """Open a stream in-process; once it is open do `during()` (sync, in a thread); collect
+    what arrives until `until(events)` is true or `seconds` passed; then close it and keep
+    the server's loop running `linger` seconds more. (status, headers, body)."""
+
+    async def go():
+        headers = [(b"cookie", cookies.encode())]
+        if last_id:
+            headers.append((b"last-event-id", last_id.encode()))
+        if origin:
+            headers.append((b"origin", origin.encode()))
+        scope = {"type": "http", "method": method, "path": path, "query_string": b"",
+                 "headers": headers}
+        gone = asyncio.Event()
+        start, chunks = {}, []
+
+        async def receive():
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        task = asyncio.create_task(app(scope, receive, send))
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + seconds
+        while not start and not task.done() and loop.time() < ends:
+            await asyncio.sleep(0.01)
+        if during is not None and start.get("status") == 200:
+            await asyncio.sleep(0.3)  # the hub has found the end of the log
+            await asyncio.to_thread(during)
+        while loop.time() < ends and not task.done():
+            if until is not None and until(events_in(b"".join(chunks).decode())):
+                break
+            await asyncio.sleep(0.02)
+        gone.set()
+        await asyncio.wait_for(task, 5)
+        await asyncio.sleep(linger)
+        found = {k.decode(): v.decode() for k, v in start.get("headers", [])}
+        return start.get("status"), found, b"".join(chunks).decode()
+
+    return asyncio.run(go())
+
+
+def kinds(events) -> list[str]:
+    return [kind for _, kind, _ in events]
+
+
+class CuttableProxy:
+    """Forwards a local port to Redis until cut; restored, it listens on the same port."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pipes: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self._serve()
+
+    def _serve(self):
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.pipes += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        self.listener.close()
+        with self.lock:
+            for s in self.pipes:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self.pipes.clear()
+
+    def restore(self):
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self._serve()
