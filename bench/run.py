@@ -286,16 +286,17 @@ def main() -> None:
 START, END = "<!-- pages: written by bench/run.py -->", "<!-- end of pages -->"
 
 
-def write_section(out: Path, text: str) -> None:
-    """Replace this harness's section of the file, keeping what other harnesses wrote."""
-    section = f"{START}\n{text}\n{END}\n"
+def write_section(out: Path, text: str, start: str = START, end: str = END) -> None:
+    """Replace one harness's section of the file (between its `start` and `end` markers),
+    keeping what other harnesses wrote; a new section goes at the end."""
+    section = f"{start}\n{text}\n{end}\n"
     old = out.read_text() if out.exists() else ""
-    if START in old and END in old:
-        before, rest = old.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+    if start in old and end in old:
+        before, rest = old.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         out.write_text(before + section + ("\n" + after if after else ""))
     else:
-        out.write_text(section + ("\n" + old if old else ""))
+        out.write_text((old.rstrip("\n") + "\n\n" if old else "") + section)
 
 
 if __name__ == "__main__":
