@@ -1,43 +1,72 @@
 """Benchmark the live event stream: many readers on one topic, one reply, how fast it arrives.
 
-    python -m bench.stream [--readers 2000] [--posts 40000]
+    python -m bench.stream [--readers 2000 [--readers 5000]] [--posts 40000]
 
-Starts `townsquare serve` with production settings on a benchmark dataset (imported by
-bench/run.py's `prepare`), opens N concurrent event-stream connections to one topic from this
-process (asyncio, raw sockets), posts one reply through the page workers, and records when
-each reader received it. Then the same across two stream processes sharing Redis (half the
-readers on each, the reply posted through the first). Writes its section of
-docs/performance.md.
+Imports the benchmark dataset into its own data folder, starts `townsquare serve` with DEBUG
+off (page workers plus the ASGI stream process), opens N concurrent event streams on one
+topic from this process (asyncio, raw sockets, as guests), posts one reply through the page
+workers as a member, and records when each reader received it. Then the same across two
+`serve`s sharing Redis (half the readers on each stream process, the reply posted through
+the first). Writes its own section of docs/performance.md.
 """
 
 import argparse
 import asyncio
+import http.client
+import json
 import os
 import re
 import resource
+import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
-from bench.run import ROOT, TOWNSQUARE, sign_in, worker_memory
+import bench.run as harness
+from bench.run import ROOT, TOWNSQUARE, dataset, sh, write_section
 
 START, END = "<!-- stream: written by bench/stream.py -->", "<!-- end of stream -->"
+FIRST, SECOND = 8310, 8320  # page ports; each stream process listens on the next one
+
+
+def prepare(posts: int) -> tuple[dict, int]:
+    """A fresh data folder with the dataset imported; (environment, the hot topic's id)."""
+    data = ROOT / "bench" / "var" / f"stream-{posts}"
+    shutil.rmtree(data, ignore_errors=True)
+    env = {**os.environ, "TOWNSQUARE_DATA_DIR": str(data), "DEBUG": "false",
+           "PYTHONPATH": str(ROOT), "RATE_LIMIT_POST": "100000000,60",
+           "RATE_LIMIT_SIGNIN": "1000,60"}
+    env.pop("REDIS_URL", None)
+    sh(TOWNSQUARE, "migrate", "--no-input", env=env)
+    folder = dataset(posts)
+    sh(TOWNSQUARE, "import", str(folder), env=env)
+    return env, json.loads((folder / "meta.json").read_text())["hot_topic_id"]
 
 
 def start(env: dict, port: int) -> subprocess.Popen:
+    for taken in (port, port + 1):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", taken)) == 0:
+                raise SystemExit(f"port {taken} is in use: stop what runs there first")
     server = subprocess.Popen([TOWNSQUARE, "serve", "--port", str(port), "--workers", "2"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     for _ in range(150):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/", timeout=1)
+        except urllib.error.HTTPError:  # the stream process answers 404 for "/": it is up
             return server
         except OSError:
             time.sleep(0.2)
+    stop(server)
     raise SystemExit("the server did not start")
 
 
@@ -48,175 +77,210 @@ def stop(server: subprocess.Popen) -> None:
 
 def stream_workers(server: subprocess.Popen) -> list[int]:
     """pids of the ASGI stream worker processes under a `serve`."""
-    out = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-e"], capture_output=True,
-                         text=True).stdout
+    out = sh("ps", "-o", "pid=,ppid=,args=", "-e").stdout
     rows = [line.split(None, 2) for line in out.splitlines() if line.strip()]
     masters = {int(pid) for pid, ppid, args in rows
                if int(ppid) == server.pid and "asgi" in args}
     return [int(pid) for pid, ppid, _ in rows if int(ppid) in masters]
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def rss_mb(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
-async def reader(port: int, topic: int, ready: asyncio.Event, arrived: list, opened: list,
-                 marker: str) -> None:
-    r, w = await asyncio.open_connection("127.0.0.1", port)
-    w.write(f"GET /live/t/{topic}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            "Accept: text/event-stream\r\n\r\n".encode())
-    await w.drain()
-    await r.readuntil(b"\r\n\r\n")
-    opened.append(1)
-    await ready.wait()
-    try:
-        while True:
-            line = await r.readline()
-            if not line:
+class Reader(asyncio.Protocol):
+    """One event-stream reader; it notes the moment its bytes hold the marker (a protocol,
+    not a stream reader task, so that the time is taken as the socket is read)."""
+
+    def __init__(self, request: bytes, marker: bytes, opened: list, arrived: list):
+        self.request, self.marker = request, marker
+        self.opened, self.arrived = opened, arrived
+        self.buffer = b""
+        self.head = True
+        self.done = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data: bytes):
+        self.buffer = self.buffer[-len(self.marker):] + data
+        if self.head and b"\r\n\r\n" in self.buffer:
+            self.head = False
+            if not self.buffer.startswith(b"HTTP/1.1 200"):
+                self.fail(RuntimeError(self.buffer.split(b"\r\n", 1)[0].decode()))
                 return
-            if line.startswith(b"data:") and marker.encode() in line:
-                arrived.append(time.perf_counter())
-                return
-    finally:
-        w.close()
+            self.opened.append(time.perf_counter())
+        if not self.head and self.marker in self.buffer:
+            self.arrived.append(time.perf_counter())
+            self.fail(None)
+
+    def fail(self, error):
+        if not self.done.done():
+            self.done.set_exception(error) if error else self.done.set_result(None)
+        self.transport.close()
+
+    def connection_lost(self, exc):
+        if not self.done.done():
+            self.done.set_exception(exc or ConnectionError("closed by the server"))
+
+
+async def reader(port: int, topic: int, opened: list, arrived: list, marker: bytes) -> None:
+    request = (f"GET /live/t/{topic}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               "Accept: text/event-stream\r\n\r\n").encode()
+    loop = asyncio.get_running_loop()
+    _, protocol = await loop.create_connection(
+        lambda: Reader(request, marker, opened, arrived), "127.0.0.1", port)
+    await protocol.done
 
 
 def post_reply(port: int, topic: int, cookies: dict, text: str) -> float:
-    page = urllib.request.Request(f"http://127.0.0.1:{port}/t/{topic}/x/",
-                                  headers={"Cookie": _cookie(cookies)})
-    html = urllib.request.urlopen(page).read().decode()
-    token = re.search(r'name="submit_token" value="([^"]+)"', html).group(1)
+    """Post a reply as the page's form would (not following its redirect); when it was sent."""
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    page = urllib.request.urlopen(urllib.request.Request(
+        f"http://127.0.0.1:{port}/t/{topic}/x/", headers={"Cookie": cookie})).read().decode()
+    token = re.search(r'name="submit_token" value="([^"]+)"', page).group(1)
     body = urllib.parse.urlencode({"body": text, "submit_token": token,
-                                   "csrfmiddlewaretoken": cookies["csrftoken"]}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/t/{topic}/reply/", data=body,
-        headers={"Cookie": _cookie(cookies), "Referer": f"http://127.0.0.1:{port}/",
-                 "X-CSRFToken": cookies["csrftoken"]})
+                                   "csrfmiddlewaretoken": cookies["csrftoken"]})
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     sent = time.perf_counter()
-    urllib.request.urlopen(request).read()
+    connection.request("POST", f"/t/{topic}/reply/", body=body, headers={
+        "Cookie": cookie, "Referer": f"http://127.0.0.1:{port}/",
+        "Content-Type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    if response.status != 303:
+        raise SystemExit(f"the reply was refused: {response.status}")
     return sent
 
 
-def _cookie(cookies: dict) -> str:
-    return "; ".join(f"{k}={v}" for k, v in cookies.items())
-
-
-async def measure(ports: list[int], topic: int, readers: int, writer_port: int,
-                  cookies: dict) -> dict:
-    ready = asyncio.Event()
-    arrived, opened = [], []
-    marker = f"stream-bench-{time.time_ns()}"
-    tasks = [asyncio.create_task(reader(ports[i % len(ports)], topic, ready, arrived, opened,
-                                        marker)) for i in range(readers)]
-    deadline = time.monotonic() + 60
+async def measure(stream_ports: list[int], topic: int, readers: int, page_port: int,
+                  cookies: dict, workers: list[int]) -> dict:
+    opened, arrived = [], []
+    marker = f"stream-bench-{uuid.uuid4().hex}"
+    before = rss_mb(workers)
+    began = time.perf_counter()
+    tasks = [asyncio.create_task(reader(stream_ports[i % len(stream_ports)], topic, opened,
+                                        arrived, marker.encode())) for i in range(readers)]
+    deadline = time.monotonic() + 120
     while len(opened) + sum(t.done() for t in tasks) < readers and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    failed = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()]
+        await asyncio.sleep(0.05)
+    connect_s = time.perf_counter() - began
+    failed = [t.exception() for t in tasks if t.done() and t.exception()]
     if failed:
-        print(f"{len(failed)} readers failed to connect, e.g. {failed[0]!r}", flush=True)
-    print(f"{len(opened)} readers connected", flush=True)
-    await asyncio.sleep(2.5)  # the presence updates of all those arrivals settle
-    ready.set()
-    sent = await asyncio.to_thread(post_reply, writer_port, topic, cookies,
+        print(f"{len(failed)} readers failed, e.g. {failed[0]!r}", flush=True)
+    await asyncio.sleep(3)  # the presence pushes of all those arrivals settle
+    memory = rss_mb(workers) - before
+    sent = await asyncio.to_thread(post_reply, page_port, topic, cookies,
                                    f"A reply for every reader {marker}")
     await asyncio.wait(tasks, timeout=30)
     for task in tasks:
         task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     latencies = sorted((t - sent) * 1000 for t in arrived)
+    nan = float("nan")
     return {"readers": readers, "opened": len(opened), "received": len(latencies),
-            "p50": statistics.median(latencies) if latencies else float("nan"),
-            "p99": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
-            "max": latencies[-1] if latencies else float("nan")}
+            "connect_s": connect_s,
+            "first": latencies[0] if latencies else nan,
+            "p50": statistics.median(latencies) if latencies else nan,
+            "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else nan,
+            "max": latencies[-1] if latencies else nan,
+            "kb_per_connection": memory * 1024 / max(len(opened), 1),
+            "stream_mb": rss_mb(workers)}
 
 
-def run(readers: int, data: Path) -> list[dict]:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # servers inherit it too
-    env = {**os.environ, "TOWNSQUARE_DATA_DIR": str(data), "DEBUG": "false",
-           "PYTHONPATH": str(ROOT), "RATE_LIMIT_POST": "100000000,60",
-           "RATE_LIMIT_SIGNIN": "1000,60"}
-    env.pop("REDIS_URL", None)
-    topic = 2
+def run(readers: int, env: dict, topic: int, redis_url: str) -> list[dict]:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the servers inherit it too
     results = []
-    server = start(env, 8100)
+    server = start(env, FIRST)
     try:
-        import bench.run as harness
-
-        harness.BASE = "http://127.0.0.1:8100"
-        cookies = sign_in("member3")
-        workers = stream_workers(server)
-        before = sum(rss_mb(pid) for pid in workers)
-        result = asyncio.run(measure([8101], topic, readers, 8100, cookies))
-        after = sum(rss_mb(pid) for pid in workers)
-        result |= {"setup": "one stream process, database event log",
-                   "kb_per_connection": (after - before) * 1024 / max(result["opened"], 1),
-                   "page_workers_mb": worker_memory(server)}
-        results.append(result)
+        harness.BASE = f"http://127.0.0.1:{FIRST}"
+        cookies = harness.sign_in("member3")
+        result = asyncio.run(measure([FIRST + 1], topic, readers, FIRST, cookies,
+                                     stream_workers(server)))
+        results.append(result | {"setup": "one stream process, database event log"})
     finally:
         stop(server)
-    redis_env = {**env, "REDIS_URL": os.environ.get("BENCH_REDIS_URL",
-                                                    "redis://127.0.0.1:6379/14")}
-    first, second = start(redis_env, 8100), start(redis_env, 8200)
+    prefix = f"bench-stream-{uuid.uuid4().hex[:8]}"
+    redis_env = {**env, "REDIS_URL": redis_url, "CACHE_KEY_PREFIX": prefix,
+                 "LIVE_REDIS_PREFIX": f"{prefix}:live"}
+    first = start(redis_env, FIRST)
     try:
-        cookies = sign_in("member3")
-        workers = stream_workers(first) + stream_workers(second)
-        before = sum(rss_mb(pid) for pid in workers)
-        result = asyncio.run(measure([8101, 8201], topic, readers, 8100, cookies))
-        after = sum(rss_mb(pid) for pid in workers)
-        result |= {"setup": "two stream processes, Redis event log",
-                   "kb_per_connection": (after - before) * 1024 / max(result["opened"], 1)}
-        results.append(result)
+        second = start(redis_env, SECOND)
+        try:
+            cookies = harness.sign_in("member3")
+            workers = stream_workers(first) + stream_workers(second)
+            result = asyncio.run(measure([FIRST + 1, SECOND + 1], topic, readers, FIRST,
+                                         cookies, workers))
+            results.append(result | {"setup": "two stream processes, Redis event log "
+                                              "(reply posted through the first)"})
+        finally:
+            stop(second)
     finally:
         stop(first)
-        stop(second)
+        _forget(redis_url, prefix)
     return results
 
 
-def report(results: list[dict]) -> str:
-    lines = ["## The live event stream", "",
-             "Measured by `bench/stream.py` on this 2-core machine: `townsquare serve` (page "
-             "workers plus the ASGI stream process) with DEBUG off on the 40,000-post dataset; "
-             "N readers hold an event stream on one topic, a member posts one reply through "
-             "the page workers, and each reader's arrival time is taken from the moment the "
-             "reply was sent (it includes the reply's own request).", "",
-             "Reproduce: `.venv/bin/python -m bench.stream --readers "
-             f"{results[0]['readers']}`", "",
-             "| setup | readers connected | received the reply | p50 ms | p99 ms | max ms | "
-             "memory per connection |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+def _forget(redis_url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def report(results: list[dict], posts: int) -> str:
+    lines = [
+        "## The live event stream", "",
+        "Measured by `bench/stream.py` on this 2-core machine: `townsquare serve` (2 page "
+        "workers plus the ASGI stream process) with DEBUG off, SQLite, on the "
+        f"{posts:,}-post dataset. N guests hold an event stream on the hot topic (all from "
+        "one asyncio client process on the same 2 cores); a member posts one reply through "
+        "the page workers; each reader's delay runs from the moment the reply's POST was sent "
+        "(so it includes that request, the commit and the log's poll or blocking read) to "
+        "the moment that reader parsed the new post. Memory per connection is the stream "
+        "processes' resident memory grown while the readers connected, divided by them. "
+        "\"first\" is the reply's own request and commit plus the wait for the log (a poll "
+        "every 0.2 s without Redis, a blocking read with it); the spread from there to p99 "
+        "is the fan-out: the stream process writing to every connection and the client "
+        "reading them all, on the same two cores.", "",
+        "Reproduce: `.venv/bin/python -m bench.stream "
+        + " ".join(f"--readers {n}" for n in dict.fromkeys(r["readers"] for r in results))
+        + "`", "",
+        "| setup | readers connected | connecting took | received the reply | first ms | p50 ms "
+        "| p99 ms | max ms | memory per connection | stream processes' memory |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
-        lines.append(f"| {r['setup']} | {r['opened']:,} | {r['received']:,} | "
-                     f"{r['p50']:.0f} | {r['p99']:.0f} | {r['max']:.0f} | "
-                     f"{r['kb_per_connection']:.1f} KB |")
+        lines.append(
+            f"| {r['setup']} | {r['opened']:,} | {r['connect_s']:.1f} s | {r['received']:,} "
+            f"| {r['first']:.0f} | {r['p50']:.0f} | {r['p99']:.0f} | {r['max']:.0f} "
+            f"| {r['kb_per_connection']:.1f} KB | {r['stream_mb']:.0f} MB |")
     return "\n".join(lines)
-
-
-def write_section(out: Path, text: str) -> None:
-    section = f"{START}\n{text}\n{END}\n"
-    old = out.read_text() if out.exists() else ""
-    if START in old and END in old:
-        before, rest = old.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        out.write_text(before + section + ("\n" + after if after else ""))
-    else:
-        out.write_text(old.rstrip("\n") + "\n\n" + section)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--readers", type=int, default=2000)
+    parser.add_argument("--readers", type=int, action="append",
+                        help="concurrent readers (repeat for several runs; default 2000)")
     parser.add_argument("--posts", type=int, default=40_000)
+    parser.add_argument("--redis", default=os.environ.get("REDIS_URL")
+                        or "redis://127.0.0.1:6379/0")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    from bench.run import prepare
-
-    env, _, _ = prepare(args.posts)
-    results = run(args.readers, Path(env["TOWNSQUARE_DATA_DIR"]))
-    text = report(results)
-    write_section(args.out, text)
+    env, topic = prepare(args.posts)
+    results = [r for n in args.readers or [2000] for r in run(n, env, topic, args.redis)]
+    text = report(results, args.posts)
+    if not args.no_write:
+        write_section(args.out, text, START, END)
     print(text)
 
 
