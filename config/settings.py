@@ -271,6 +271,8 @@ LIVE_QUEUE_SIZE = 256
 LIVE_REPLAY_LIMIT = 200
 LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=0.2)
 LIVE_LOG_LENGTH = 20_000
+# Where the live event log and presence live in Redis (when REDIS_URL is set).
+LIVE_REDIS_PREFIX = env.str("LIVE_REDIS_PREFIX", default="townsquare:live")
 # Events older than this are pruned (a reader away longer is asked to reload).
 LIVE_EVENT_KEEP_SECONDS = env.int("LIVE_EVENT_KEEP_SECONDS", default=3600)
 # How often a stream process vouches for its readers' presence and checks for expired ones;

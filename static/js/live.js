@@ -63,7 +63,10 @@
       if (!d || document.getElementById("post-" + d.post)) return;
       if (d.page === page && page === last) {
         var nodes = nodesOf(d.html);
-        nodes.forEach(function (node) { posts.appendChild(node); });
+        nodes.forEach(function (node) {
+          node.classList.add("live-new");
+          posts.appendChild(node);
+        });
         settle(nodes);
         return;
       }

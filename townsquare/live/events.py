@@ -78,12 +78,11 @@ def _event(row: Event) -> LiveEvent:
 class RedisLog:
     """The event log as a Redis stream, capped at about LIVE_LOG_LENGTH entries."""
 
-    key = "townsquare:live:events"
-
     def __init__(self, url: str):
         import redis
 
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.key = f"{settings.LIVE_REDIS_PREFIX}:events"
 
     def append(self, topic_id: int, kind: str, audience: str, data: dict) -> str:
         import json

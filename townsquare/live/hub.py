@@ -19,13 +19,14 @@ log = logging.getLogger(__name__)
 
 # Items a connection's queue carries besides events: the hub's own news for its readers.
 PAUSED, RESUMED, GONE = "paused", "resumed", "gone"
+CLOSED = object()  # the reader went away
 
 
 class Connection:
     """One open stream: who reads it, and what is waiting to be written to them."""
 
     __slots__ = ("topic_id", "user", "member_id", "moderator", "visible", "token", "queue",
-                 "dropped")
+                 "dropped", "closed")
 
     def __init__(self, topic_id: int, user, moderator: bool):
         self.topic_id = topic_id
@@ -36,6 +37,7 @@ class Connection:
         self.token = uuid.uuid4().hex  # a guest's entry in the presence count
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=settings.LIVE_QUEUE_SIZE)
         self.dropped = False
+        self.closed = False
 
     def may_see(self, audience: str) -> bool:
         """The topic itself was checked when the stream opened (and is checked again by the
@@ -51,6 +53,13 @@ class Connection:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.dropped = True  # the writer tells the reader to reload, then closes
+
+    def close(self) -> None:
+        self.closed = True
+        try:
+            self.queue.put_nowait(CLOSED)
+        except asyncio.QueueFull:
+            pass  # the writer is behind and will see `closed` (or fail to write) soon
 
 
 async def in_thread(fn, *args):

@@ -49,12 +49,11 @@ class DatabasePresence:
 
 
 class RedisPresence:
-    prefix = "townsquare:live:presence"
-
     def __init__(self, url: str):
         import redis
 
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.prefix = f"{settings.LIVE_REDIS_PREFIX}:presence"
 
     def _members(self, topic_id: int) -> str:
         return f"{self.prefix}:{topic_id}:members"

@@ -19,10 +19,11 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 
-from .hub import GONE, PAUSED, RESUMED, Connection, hub, in_thread
+from .hub import CLOSED, GONE, PAUSED, RESUMED, Connection, hub, in_thread
 from .render import sse
 
 PATH = re.compile(r"^/live/t/(\d{1,18})/$")
+SEND_SECONDS = 10
 
 
 def _reader(cookies: dict, topic_id: int):
@@ -127,59 +128,74 @@ async def _lifespan(receive, send) -> None:
 
 async def _stream(conn: Connection, cursor: str, receive, send) -> None:
     async def write(chunk: bytes) -> None:
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        # A reader whose connection takes nothing for this long is gone or stuck: drop it.
+        async with asyncio.timeout(SEND_SECONDS):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
-    await write(b"retry: 3000\n\n")
+    try:
+        await write(b"retry: 3000\n\n" + await _catch_up(conn, cursor))
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, conn))
+        try:
+            await _follow(conn, write)
+        finally:
+            watcher.cancel()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except (OSError, TimeoutError, RuntimeError):
+        pass  # the reader is gone (servers differ in what they raise); nothing to tell them
+
+
+async def _catch_up(conn: Connection, cursor: str) -> bytes:
+    """What a reconnecting reader missed, or a request to reload; the hub's state."""
+    chunks = []
     if cursor:
         try:
             missed = await in_thread(_replay, conn.topic_id, cursor[:64])
         except Exception:
             missed = None
         if missed is None:
-            await write(sse(None, "refresh", {"reason": "Too much happened meanwhile."}))
+            chunks.append(sse(None, "refresh", {"reason": "Too much happened meanwhile."}))
         else:
-            for event in missed:
-                if conn.may_see(event.audience):
-                    await write(hub.encode(event, conn))
+            chunks += [hub.encode(e, conn) for e in missed if conn.may_see(e.audience)]
     if hub.paused:
-        await write(sse(None, PAUSED, {}))
-    disconnected = asyncio.ensure_future(_wait_disconnect(receive))
+        chunks.append(sse(None, PAUSED, {}))
+    return b"".join(chunks)
+
+
+async def _follow(conn: Connection, write) -> None:
+    """Write what the hub queues for the reader (all that is waiting, in one go), a heartbeat
+    when nothing came for a while, until the reader leaves or the connection is too old."""
     ends = time.monotonic() + settings.LIVE_MAX_AGE
-    try:
-        while not disconnected.done():
-            left = ends - time.monotonic()
-            if left <= 0:
-                break
-            getter = asyncio.ensure_future(conn.queue.get())
-            done, _ = await asyncio.wait({getter, disconnected},
-                                         timeout=min(settings.LIVE_HEARTBEAT, left),
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                if not disconnected.done():
-                    await write(b": heartbeat\n\n")
-                continue
-            item = getter.result()
-            if conn.dropped or item == GONE:
-                await write(sse(None, "refresh", {"reason": "Reload to catch up."}))
-                break
-            if item in (PAUSED, RESUMED):
-                await write(sse(None, item, {}))
-            else:
-                await write(hub.encode(item, conn))
-    finally:
-        disconnected.cancel()
-        try:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except Exception:  # noqa: S110 - the client is gone; nothing left to tell it
-            pass
-
-
-async def _wait_disconnect(receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
+    while not conn.closed:
+        left = ends - time.monotonic()
+        if left <= 0:
             return
+        try:
+            async with asyncio.timeout(min(settings.LIVE_HEARTBEAT, left)):
+                item = await conn.queue.get()
+        except TimeoutError:
+            if left > settings.LIVE_HEARTBEAT:
+                await write(b": heartbeat\n\n")
+            continue
+        chunks = []
+        while item is not CLOSED:
+            if conn.dropped or item == GONE:
+                await write(b"".join(chunks) + sse(None, "refresh",
+                                                   {"reason": "Reload to catch up."}))
+                return
+            chunks.append(sse(None, item, {}) if item in (PAUSED, RESUMED)
+                          else hub.encode(item, conn))
+            try:
+                item = conn.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+        if chunks:
+            await write(b"".join(chunks))
+
+
+async def _watch_disconnect(receive, conn: Connection) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    conn.close()
 
 
 async def _plain(send, status: int, text: str, headers) -> None:
