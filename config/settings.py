@@ -118,11 +118,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     _prefix = env.str("CACHE_KEY_PREFIX", default="ts")
+    # A Redis outage makes the cache forget, not the site fail (townsquare/core/cache.py).
+    _redis_options = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                    "LOCATION": REDIS_URL, "KEY_PREFIX": _prefix},
-        "pages": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                  "LOCATION": REDIS_URL, "KEY_PREFIX": f"{_prefix}-pages"},
+        "default": {"BACKEND": "townsquare.core.cache.TolerantRedisCache",
+                    "LOCATION": REDIS_URL, "KEY_PREFIX": _prefix, "OPTIONS": _redis_options},
+        "pages": {"BACKEND": "townsquare.core.cache.TolerantRedisCache",
+                  "LOCATION": REDIS_URL, "KEY_PREFIX": f"{_prefix}-pages",
+                  "OPTIONS": _redis_options},
     }
 else:
     # In-process caches are per worker, so their size is bounded by entries: small parts

@@ -1,0 +1,102 @@
+"""A Redis cache that a Redis outage turns into a cache that remembers nothing.
+
+Everything Townsquare keeps in its cache can be rebuilt from the database (pages, parts,
+presence lists) or may be forgotten (rate-limit counts, throttles), so while Redis is down
+pages are built every time instead of failing, and writes still invalidate through versions.
+Django's own Redis backend raises on a lost connection; this one logs once a minute and
+answers as a miss.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+_last_warning = 0.0
+
+
+def _warn(error: Exception) -> None:
+    global _last_warning
+    if time.monotonic() - _last_warning > 60:
+        _last_warning = time.monotonic()
+        log.warning("Redis cache unreachable, serving without it: %s", error)
+
+
+class TolerantRedisCache(RedisCache):
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        except RedisError as error:
+            _warn(error)
+            return True  # as if freshly added: throttles and limits let the request through
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except RedisError as error:
+            _warn(error)
+            return default
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        except RedisError as error:
+            _warn(error)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().touch(key, timeout, version)
+        except RedisError as error:
+            _warn(error)
+            return False
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        except RedisError as error:
+            _warn(error)
+            return False
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except RedisError as error:
+            _warn(error)
+            return {}
+
+    def has_key(self, key, version=None):
+        try:
+            return super().has_key(key, version)
+        except RedisError as error:
+            _warn(error)
+            return False
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return super().incr(key, delta, version)
+        except RedisError as error:
+            _warn(error)
+            return delta
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().set_many(data, timeout, version)
+        except RedisError as error:
+            _warn(error)
+            return list(data)
+
+    def delete_many(self, keys, version=None):
+        try:
+            return super().delete_many(keys, version)
+        except RedisError as error:
+            _warn(error)
+
+    def clear(self):
+        try:
+            return super().clear()
+        except RedisError as error:
+            _warn(error)
+            return False
