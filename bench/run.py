@@ -60,7 +60,8 @@ def prepare(posts: int) -> tuple[dict, float, dict]:
 
 
 def start_server(env: dict) -> subprocess.Popen:
-    server = subprocess.Popen([TOWNSQUARE, "serve", "--port", str(PORT), "--workers", "2"],
+    server = subprocess.Popen([TOWNSQUARE, "serve", "--port", str(PORT), "--workers", "2",
+                               "--no-worker"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     for _ in range(100):

@@ -55,7 +55,8 @@ def start(env: dict, port: int) -> subprocess.Popen:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", taken)) == 0:
                 raise SystemExit(f"port {taken} is in use: stop what runs there first")
-    server = subprocess.Popen([TOWNSQUARE, "serve", "--port", str(port), "--workers", "2"],
+    server = subprocess.Popen([TOWNSQUARE, "serve", "--port", str(port), "--workers", "2",
+                               "--no-worker"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     for _ in range(150):

@@ -32,6 +32,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="Townsquare")
+# The site's public origin, for links in emails (sent by the worker, outside any request).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "townsquare.dumps",
     "townsquare.uploads",
     "townsquare.drafts",
+    "townsquare.newsdesk",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +142,10 @@ else:
     }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# `townsquare worker` runs the queued tasks and, every WORKER_TICK_SECONDS, these functions,
+# which queue whatever periodic work is due.
+WORKER_TICKS = ["townsquare.newsdesk.schedule.tick"]
+WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=15.0)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "signin"
@@ -300,6 +307,7 @@ RATE_LIMITS = {
     "upload": env.tuple("RATE_LIMIT_UPLOAD", cast=int, default=(30, 600)),
     "draft": env.tuple("RATE_LIMIT_DRAFT", cast=int, default=(60, 60)),
     "typing": env.tuple("RATE_LIMIT_TYPING", cast=int, default=(12, 60)),
+    "subscribe": env.tuple("RATE_LIMIT_SUBSCRIBE", cast=int, default=(5, 3600)),
 }
 
 # Images members upload: verified by decoding, re-encoded as WebP without metadata.
@@ -312,3 +320,22 @@ UPLOAD_THUMBNAIL_WIDTH = 320
 # Django reads request bodies up to this before a view sees them (the image plus the form).
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+
+# The news desk: sources polled by the worker, fetched without ever reaching a private address.
+NEWS_DESK_USERNAME = env.str("NEWS_DESK_USERNAME", default="newsdesk")
+NEWS_FETCH_TIMEOUT = env.float("NEWS_FETCH_TIMEOUT", default=10.0)
+NEWS_FETCH_MAX_BYTES = env.int("NEWS_FETCH_MAX_BYTES", default=5 * 1024 * 1024)
+NEWS_FETCH_MAX_REDIRECTS = 5
+# Private, loopback and link-local addresses are refused unless an operator allows them
+# (a source on the local network; the tests' local feed server).
+NEWS_FETCH_ALLOW_PRIVATE = env.bool("NEWS_FETCH_ALLOW_PRIVATE", default=False)
+NEWS_MIN_POLL_MINUTES = 5
+
+# The newsletter: double opt-in subscriptions and daily or weekly digests sent by the worker.
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
+NEWSLETTER_DIGEST_TOPICS = 10
+# Digests go out at this UTC hour: daily ones every day, weekly ones on NEWSLETTER_WEEKLY_DAY
+# (0 = Monday).
+NEWSLETTER_SEND_HOUR = env.int("NEWSLETTER_SEND_HOUR", default=7)
+NEWSLETTER_WEEKLY_DAY = env.int("NEWSLETTER_WEEKLY_DAY", default=0)
+NEWSLETTER_CONFIRM_DAYS = 7

@@ -11,4 +11,5 @@ urlpatterns = [
     # Uploaded images and the files they are served from (or redirected to, from a bucket).
     path("", include("townsquare.uploads.urls")),
     path("", include("townsquare.drafts.urls")),
+    path("", include("townsquare.newsdesk.urls")),
 ]

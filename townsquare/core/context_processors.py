@@ -24,7 +24,7 @@ def user_nav(request) -> SafeString:
     if not user.is_authenticated:
         key = "nav:guest"
     else:
-        key = f"nav:{user.pk}:{user.username}:{int(user.is_staff)}"
+        key = f"nav:{user.pk}:{user.username}:{int(user.is_staff)}:{user.role}"
     html = cache.get(key)
     if html is None:
         html = render_to_string("base.html#user_nav", {"user": user, "csrf_token": hole("csrf")})

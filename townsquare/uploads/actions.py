@@ -37,7 +37,15 @@ def store_image(*, owner, file) -> Upload:
     The same image sent again before a post uses it (a second click) is the same upload.
     """
     check_rate("upload", f"user:{owner.pk}")
-    encoded = images.reencode(images.decode(_read_limited(file)))
+    return keep_image(owner=owner, data=_read_limited(file))
+
+
+def keep_image(*, owner, data: bytes) -> Upload:
+    """Verify and re-encode image bytes for `owner` (no rate limit: callers apply theirs);
+    refuse with Invalid or TooLarge and a reason."""
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise TooLarge(too_large_message(len(data)))
+    encoded = images.reencode(images.decode(data))
     digest = hashlib.sha256(encoded.display).hexdigest()
     unused = Upload.objects.filter(owner=owner, sha256=digest, post__isnull=True).first()
     return unused or _save(owner, encoded, digest)
@@ -138,8 +146,8 @@ def delete_orphan_uploads(*, older_than: timedelta) -> int:
     cutoff = timezone.now() - older_than
     orphans = list(Upload.objects.filter(post__isnull=True, created__lt=cutoff)
                    .only("pk", "owner_id", "file"))
-    drafted = _in_drafts(orphans)
-    return sum(_delete_if_unused(upload.pk) for upload in orphans if upload.pk not in drafted)
+    held = set().union(*(holder(orphans) for holder in HOLDERS)) if orphans else set()
+    return sum(_delete_if_unused(upload.pk) for upload in orphans if upload.pk not in held)
 
 
 def _in_drafts(uploads: list[Upload]) -> set[int]:
@@ -148,6 +156,11 @@ def _in_drafts(uploads: list[Upload]) -> set[int]:
     for member_id, body in rows.values_list("member_id", "body"):
         bodies[member_id].append(body)
     return {u.pk for u in uploads if any(u.file in body for body in bodies[u.owner_id])}
+
+
+# Who else may still need an upload no post shows: each takes the candidates and returns the
+# ids it holds (drafts here; other apps add theirs when they load, e.g. the news desk's queue).
+HOLDERS = [_in_drafts]
 
 
 def _delete_if_unused(pk: int) -> bool:

@@ -231,7 +231,7 @@ def test_an_upload_a_post_takes_while_pruning_is_kept(make_member, make_topic, u
         Upload.objects.filter(pk=image.pk).update(post=post)
         return drafts_check(uploads)
 
-    monkeypatch.setattr(actions, "_in_drafts", post_arrives)
+    monkeypatch.setattr(actions, "HOLDERS", [post_arrives, *actions.HOLDERS[1:]])
     assert delete_orphan_uploads(older_than=timedelta(hours=24)) == 0
     assert Upload.objects.filter(pk=image.pk).exists() and default_storage.exists(image.file)
 

@@ -24,10 +24,12 @@ class Command(BaseCommand):
                             help="port of the live event stream (default: --port + 1)")
         parser.add_argument("--no-stream", action="store_true",
                             help="serve pages only (live updates off)")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="don't run the background worker (news polling, digests...)")
         parser.add_argument("--no-collectstatic", action="store_true")
 
-    def handle(self, *args, host, port, workers, stream_port, no_stream, no_collectstatic,
-               **options):
+    def handle(self, *args, host, port, workers, stream_port, no_stream, no_worker,
+               no_collectstatic, **options):
         if not no_collectstatic and not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         stream_port = stream_port or port + 1
@@ -53,8 +55,12 @@ class Command(BaseCommand):
                                        "--workers", "1", "--backlog", "4096",
                                        "--backpressure", str(limit),
                                        "config.asgi:application"])
+        if not no_worker:
+            # Tasks and the clock that queues them (townsquare/core/management/commands/worker.py).
+            commands.append([sys.executable, "-m", "townsquare.cli", "worker"])
         self.stdout.write(f"Townsquare on {page_origin}/ with {workers} workers"
-                          + ("" if no_stream else f"; live stream on port {stream_port}"))
+                          + ("" if no_stream else f"; live stream on port {stream_port}")
+                          + ("" if no_worker else "; background worker"))
         processes = [subprocess.Popen(c, env=env, cwd=settings.BASE_DIR) for c in commands]
         stopping = []
 
