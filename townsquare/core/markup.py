@@ -287,11 +287,21 @@ def render_markdown(body: str, quotes: dict[int, QuotedPost] | None = None, *,
     render = _Render(quotes or {})
     html = render.parts(_parse_blocks(body))
     html = sanitize(html.replace("<img ", '<img loading="lazy" decoding="async" '))
+    html = _HEADING.sub(_demoted, html)
     if mentions:
         html = _link_mentions(html, mentions)
     if images:
         html = _IMG_SRC.sub(lambda m: _sized(m, images), html)
     return render.put_charts(html)
+
+
+# A post sits under the page's h1 (the topic) and h2 (its posts): its own "# Heading" is an
+# h3, and so on down, so the page's outline stays whole (sanitised HTML: tags are exact).
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def _demoted(match: re.Match) -> str:
+    return f"<{match.group(1)}h{min(int(match.group(2)) + 2, 6)}>"
 
 
 _TOKEN = re.compile(r"(<[^>]*>)|([^<]+)")

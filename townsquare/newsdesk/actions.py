@@ -272,7 +272,7 @@ def extract_story(story_id: int, image_url: str = "") -> str:
         story = Story.objects.select_for_update().filter(pk=story_id).first()
         if story is None or story.status != Story.Status.QUEUED or story.edited_by_id:
             return "changed meanwhile"
-        text = _clean_markdown(body) or story.summary
+        text = _clean_markdown(body, story.title) or story.summary
         if image is not None:
             text = f"![{_alt(story.title)}]({image.url})\n\n{text}"
         story.body, story.lead_image, story.extracted = text, image, bool(body)
@@ -286,8 +286,12 @@ def _charset(page) -> str:
     return match.group(1) if match else "utf-8"
 
 
-def _clean_markdown(text: str) -> str:
-    return "\n".join(line.rstrip() for line in (text or "").strip().splitlines())
+def _clean_markdown(text: str, title: str) -> str:
+    """Extracted Markdown, trimmed, without a first heading that repeats the headline."""
+    lines = [line.rstrip() for line in (text or "").strip().splitlines()]
+    if lines and lines[0].startswith("#") and title_key(lines[0].lstrip("#")) == title_key(title):
+        lines = lines[1:]
+    return "\n".join(lines).strip()
 
 
 def _alt(title: str) -> str:

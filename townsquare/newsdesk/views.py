@@ -72,6 +72,7 @@ def story(request, story_id: int):
     except ActionError as error:
         form.is_valid()  # (cached) so that the error can be attached
         form.add_error(error.field if error.field in form.fields else None, error.message)
+        item.refresh_from_db()  # a conflict: show the story as it is now
         return _story_page(request, item, form, status=error.status)
     if done.status == Story.Status.PUBLISHED:
         return see_other(done.topic.get_absolute_url())

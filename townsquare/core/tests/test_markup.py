@@ -119,3 +119,10 @@ def test_code_blocks_keep_their_language_class():
 def test_raw_html_in_a_body_leaves_no_trace():
     html = render_markdown("a <b onclick=x>b</b> <!-- hidden -->")
     assert "<!--" not in html and "onclick" not in html
+
+
+def test_headings_in_a_post_sit_below_the_page_headings():
+    html = render_markdown("# Big\n\n## Smaller\n\n#### Deep\n\n###### Deepest")
+    assert "<h1" not in html and "<h2" not in html
+    assert "<h3>Big</h3>" in html and "<h4>Smaller</h4>" in html
+    assert "<h6>Deep</h6>" in html and "<h6>Deepest</h6>" in html
