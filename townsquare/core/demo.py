@@ -193,4 +193,49 @@ def load_demo() -> dict[str, int]:
                    body=f"Week {week}: peak flow came on day {week % 7 + 1}; "
                         f"nothing unusual beyond a {week % 5 + 1} cm overnight rise.",
                    created=now - timedelta(days=60) + timedelta(days=week))
+    _demo_desk(categories["news-desk"], story, now)
     return {"members": len(members), "topics": topics + 1, "posts": total_posts + 46}
+
+
+DESK_QUEUE = [
+    ("Ferry timetable extended through the winter",
+     "The valley ferry will keep its summer timetable until March, the operator said.",
+     "https://courier.example/2025/07/04/ferry-winter",
+     "The valley ferry will keep running every half hour through the winter, its operator "
+     "announced on Friday, after a summer in which passenger numbers rose by a fifth.\n\n"
+     "The extra crossings will be paid for by the two parish councils until March."),
+    ("Library opens a reading room for the river archive",
+     "Maps, gauge ledgers and photographs going back a century are now open to the public.",
+     "https://courier.example/2025/07/05/river-archive",
+     "A century of river records, from hand-written gauge ledgers to aerial photographs, can "
+     "now be read in a new room at the town library.\n\n"
+     "Volunteers spent two years sorting the collection, which was kept in the lock-keeper's "
+     "cottage until the floods of last spring."),
+]
+
+
+def _demo_desk(category, published, now) -> None:
+    """The news desk's demo: the Courier as a (paused) source, the seed story as published
+    from it, and two stories waiting in the queue."""
+    from townsquare.newsdesk.actions import canonical_url, title_key
+    from townsquare.newsdesk.models import Carrier, Source, Story
+
+    source, _ = Source.objects.get_or_create(
+        feed_url="https://courier.example/feed.xml",
+        defaults={"name": "The Vell Valley Courier", "category": category, "active": False,
+                  "interval_minutes": 30, "last_result": "Paused: a demo source."})
+    entries = [(published.title, "", published.source_url, "", published)]
+    entries += [(title, summary, url, body, None) for title, summary, url, body in DESK_QUEUE]
+    for n, (title, summary, url, body, topic) in enumerate(entries):
+        arrived = now - timedelta(hours=6 - n)
+        story, created = Story.objects.get_or_create(
+            canonical_url=canonical_url(url),
+            defaults={"title": title, "summary": summary, "url": url, "body": body,
+                      "title_key": title_key(title), "created": arrived, "updated": arrived,
+                      "category": category, "source_date": arrived, "extracted": bool(body),
+                      "status": Story.Status.PUBLISHED if topic else Story.Status.QUEUED,
+                      "topic": topic})
+        if created:
+            Carrier.objects.create(story=story, source=source, key=f"demo-{n}", url=url,
+                                   title=title, summary=summary, content_hash="demo",
+                                   first_seen=arrived, last_seen=arrived)

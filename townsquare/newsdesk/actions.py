@@ -278,6 +278,10 @@ def extract_story(story_id: int, image_url: str = "") -> str:
         story.body, story.lead_image, story.extracted = text, image, bool(body)
         story.extraction_note = " ".join(notes)[:300]
         story.save(update_fields=["body", "lead_image", "extracted", "extraction_note"])
+        if notes:  # the source's health page shows what went wrong with its items too
+            Source.objects.filter(carriers__story=story).update(
+                last_error=f"“{story.title[:80]}”: {' '.join(notes)}"[:NOTE_CHARS],
+                last_error_at=timezone.now())
     return "extracted" if body else "summary only"
 
 

@@ -283,6 +283,9 @@ def test_the_lead_image_is_verified_and_kept(feed_server, source, settings, tmp_
     assert good.body.startswith(f"![Council approves river crossing 1]({good.lead_image.url})")
     assert good.lead_image.owner.username == settings.NEWS_DESK_USERNAME
     assert bad.lead_image is None and "lead image was refused" in bad.extraction_note
+    src.refresh_from_db()
+    assert "crossing 2”: " in src.last_error and "lead image was refused" in src.last_error
+    assert src.failures == 0  # the feed itself is fine
 
 
 def test_queued_stories_keep_their_images_from_the_prune(feed_server, source, settings,
