@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "townsquare.uploads",
     "townsquare.drafts",
     "townsquare.newsdesk",
+    "townsquare.notifications",
 ]
 
 MIDDLEWARE = [
@@ -144,7 +145,8 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # `townsquare worker` runs the queued tasks and, every WORKER_TICK_SECONDS, these functions,
 # which queue whatever periodic work is due.
-WORKER_TICKS = ["townsquare.newsdesk.schedule.tick"]
+WORKER_TICKS = ["townsquare.newsdesk.schedule.tick",
+                "townsquare.notifications.schedule.tick"]
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=15.0)
 
 AUTH_USER_MODEL = "accounts.User"
@@ -339,3 +341,16 @@ NEWSLETTER_DIGEST_TOPICS = 10
 NEWSLETTER_SEND_HOUR = env.int("NEWSLETTER_SEND_HOUR", default=7)
 NEWSLETTER_WEEKLY_DAY = env.int("NEWSLETTER_WEEKLY_DAY", default=0)
 NEWSLETTER_CONFIRM_DAYS = 7
+
+# Community: reputation, recommended replies, notifications.
+# Reputation is the sum of reactions a member's posts received, each kind weighted.
+REPUTATION_WEIGHTS = {"like": 1, "thanks": 1, "haha": 1, "love": 1, "confused": 0, "sad": 0}
+# A topic with at least this many replies shows its most-reacted ones under the opening post.
+RECOMMENDED_MIN_REPLIES = env.int("RECOMMENDED_MIN_REPLIES", default=10)
+RECOMMENDED_MAX = 3
+RECOMMENDED_MIN_REACTIONS = 2
+AVATAR_SIZES = (256, 64)
+# Notification emails wait this long (a member who sees it on the site first gets none) and
+# daily summaries go out at NOTIFY_DAILY_HOUR (UTC).
+NOTIFY_EMAIL_DELAY_SECONDS = env.int("NOTIFY_EMAIL_DELAY_SECONDS", default=300)
+NOTIFY_DAILY_HOUR = env.int("NOTIFY_DAILY_HOUR", default=8)

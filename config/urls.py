@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("townsquare.reactions.urls")),
     # Before the forum's /t/<id>/<slug>/, which would take /t/<id>/typing/ for a slug.
     path("", include("townsquare.live.urls")),
+    path("", include("townsquare.notifications.urls")),
     path("", include("townsquare.forum.urls")),
     # Uploaded images and the files they are served from (or redirected to, from a bucket).
     path("", include("townsquare.uploads.urls")),

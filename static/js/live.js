@@ -38,13 +38,34 @@
     if (quote && freshQuote) freshQuote.replaceWith(quote);
   }
 
+  // The header's bell: its unread count arrives with the member's own events.
+  function listenForBell(source) {
+    source.addEventListener("bell", function (event) {
+      var d = parse(event);
+      var link = document.querySelector(".site-header .bell");
+      var count = link && link.querySelector(".bell-count");
+      if (!d || !count) return;
+      count.textContent = String(d.unread);
+      count.dataset.count = String(d.unread);
+      link.setAttribute("aria-label", "Notifications, " + d.unread + " unread");
+    });
+  }
+
+  // On pages without a topic stream, a member's own stream carries their bell.
+  function startPersonal() {
+    var link = document.querySelector(".site-header .bell[data-stream]");
+    if (!link || !link.dataset.stream || !window.EventSource) return;
+    listenForBell(new EventSource(link.dataset.stream, { withCredentials: true }));
+  }
+
   function start() {
     var posts = document.getElementById("posts");
-    if (!posts || !posts.dataset.stream || !window.EventSource) return;
+    if (!posts || !posts.dataset.stream || !window.EventSource) return startPersonal();
     var page = Number(posts.dataset.page), last = Number(posts.dataset.lastPage);
     var notice = document.getElementById("live-notice");
     var fresh = [];
     var source = new EventSource(posts.dataset.stream, { withCredentials: true });
+    listenForBell(source);
 
     function say(text, link) {
       if (!notice) return;

@@ -27,10 +27,14 @@ def user_nav(request) -> SafeString:
         key = f"nav:{user.pk}:{user.username}:{int(user.is_staff)}:{user.role}"
     html = cache.get(key)
     if html is None:
-        html = render_to_string("base.html#user_nav", {"user": user, "csrf_token": hole("csrf")})
+        html = render_to_string("base.html#user_nav", {"user": user, "csrf_token": hole("csrf"),
+                                                         "bell": hole("bell")})
         cache.set(key, html, NAV_SECONDS)
     if user.is_authenticated:
-        html = html.replace(hole("csrf"), csrf_token(request))
+        from townsquare.notifications.queries import bell_html
+
+        html = html.replace(hole("csrf"), csrf_token(request)).replace(hole("bell"),
+                                                                     bell_html(user))
     return mark_safe(html)
 
 

@@ -18,6 +18,7 @@ from townsquare.core.markup import (
     render_markdown,
 )
 from townsquare.drafts.actions import clear_draft
+from townsquare.notifications.actions import notify_new_post
 from townsquare.uploads.actions import attach_uploads, referenced_files
 from townsquare.uploads.queries import image_sizes
 
@@ -154,9 +155,11 @@ def start_topic(
                 source_url=source_url.strip(),
                 source_date=source_date,
             )
-            _add_post(topic=topic, author=author, body=body, created=created,
-                      submit_token=submit_token, new_topic=True)
+            opening = _add_post(topic=topic, author=author, body=body, created=created,
+                                submit_token=submit_token, new_topic=True)
             clear_draft(member=author, topic=None)
+            opening.topic = topic
+            notify_new_post(opening, new_topic=True)
     except IntegrityError:
         if submit_token and (done := _already_posted(author, submit_token)):
             return done.topic
@@ -188,6 +191,7 @@ def post_reply(
                              created=created or timezone.now(), submit_token=submit_token)
             clear_draft(member=author, topic=topic)
             post.topic = topic
+            notify_new_post(post)
             live.publish_post_added(post)
             return post
     except IntegrityError:
@@ -283,7 +287,12 @@ def edit_post(*, editor: User, post: Post, body: str, reason: str = "",
                                                quotes_post_id=quotes_post_id,
                                                version=F("version") + 1)
         post.refresh_from_db()
+        mentioned = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
         _record_links(post, body, editing=True)
+        # Members the edit mentions for the first time hear about it (once per post).
+        added = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
+        if added - mentioned:
+            notify_new_post(post, only=added - mentioned, follow=False)
         bump_topic_version(post.topic_id)
         live.publish_post_changed(post)
     return post

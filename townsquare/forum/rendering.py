@@ -25,6 +25,7 @@ from townsquare.core.memo import LocalMemo, versioned_page_part
 from townsquare.core.shell import csrf_token, hole
 from townsquare.core.timefmt import refresh_relative_times
 from townsquare.drafts.rendering import multiquote_button_html
+from townsquare.notifications.queries import ignored_ids
 from townsquare.reactions.models import Kind
 from townsquare.reactions.queries import get_member_reactions, reaction_summary
 
@@ -200,12 +201,20 @@ def _join(request, topic, entries, shared_html, *, my_reactions, can_reply,
     token = csrf_token(request) if reader.member_id else ""
     # Authors may edit posts younger than this (moderators any); see can_edit_post.
     edit_after = time.time() - settings.POST_EDIT_WINDOW
+    ignored = ignored_ids(reader.member_id) if reader.member_id else frozenset()
     parts = []
     for entry, shared in zip(entries, shared_html, strict=True):
+        # A member the reader ignores: the post collapses behind a control that shows it.
+        hide = entry.author_id in ignored
+        if hide:
+            parts.append('<details class="ignored-post"><summary>A post by a member you '
+                         "ignore: show it</summary>")
         parts.append(shared)
         parts.append(post_controls(entry, reader, token=token, edit_after=edit_after,
                                    mine=my_reactions.get(entry.pk),
                                    selected=entry.pk in collected))
+        if hide:
+            parts.append("</details>\n")
     return mark_safe("".join(parts))
 
 

@@ -21,6 +21,7 @@ from townsquare.core.shell import cached_shell, hole, holes
 from townsquare.drafts.queries import get_draft
 from townsquare.live.actions import touch_presence
 from townsquare.live.queries import browsing_html
+from townsquare.notifications.queries import is_following_category, watch_html
 
 from . import actions, permissions, queries
 from .forms import ReplyForm, TopicForm
@@ -62,6 +63,7 @@ def category(request, category_id: int, slug: str):
         "last_page": last_page,
         "page_links": page_links(page, last_page),
         "can_start": permissions.can_start_topic(request.user, cat),
+        "following": request.user.is_authenticated and is_following_category(request.user, cat),
     }))
 
 
@@ -81,11 +83,25 @@ def topic(request, topic_id: int, slug: str):
         return redirect(t.get_absolute_url() + query, permanent=True)
     page = parse_page(request, t.page_count)
     touch_presence(member=request.user, topic=t)
+    if request.user.is_authenticated:
+        _seen_notifications(request.user, t, page)
     count_view(t.pk)
     if request.user.is_authenticated and not request.htmx:
         return HttpResponse(render_member_topic(request, t, page))
     return guest_page(request, key, lambda: render(request, "forum/topic.html",
                                                    topic_context(request, t, page)))
+
+
+def _seen_notifications(member, t, page: int) -> None:
+    """Notifications about posts on this page are read now (free when there are none: the
+    member's unread topics are cached)."""
+    from townsquare.notifications.actions import mark_seen_on_page
+    from townsquare.notifications.queries import bell_state
+
+    if t.pk in bell_state(member.pk)["topics"]:
+        per = settings.POSTS_PER_PAGE
+        mark_seen_on_page(member=member, topic_id=t.pk, first=(page - 1) * per + 1,
+                          last=page * per)
 
 
 def _page_number(request, items: int, per_page: int) -> int | None:
@@ -150,7 +166,8 @@ def render_member_topic(request, t, page: int) -> str:
         "can_reply": can_reply,
         "stream_url": stream_url(t),
         "reply_form": ReplyForm(initial={"submit_token": hole("submit_token"), "on_page": page}),
-        **holes("posts_html", "browsing", "user_nav", "flash", "reply_body", "quotes_note"),
+        **holes("posts_html", "browsing", "user_nav", "flash", "reply_body", "quotes_note",
+                "watch"),
     }, request))
     draft = get_draft(request.user, t) if can_reply else None
     return shell.fill(request, {
@@ -162,6 +179,7 @@ def render_member_topic(request, t, page: int) -> str:
         "submit_token": uuid.uuid4().hex,
         "reply_body": escape(draft.body) if draft else "",
         "quotes_note": quotes_note(t, draft),
+        "watch": watch_html(request, t.pk),
     })
 
 

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 # Items a connection's queue carries besides events: the hub's own news for its readers.
 PAUSED, RESUMED, GONE = "paused", "resumed", "gone"
 CLOSED = object()  # the reader went away
+# Events for one member wherever they are (their bell) use this topic id; a connection with it
+# is a member's personal stream, open on pages that have no topic stream.
+PERSONAL = 0
 
 
 class Connection:
@@ -78,6 +81,7 @@ async def in_thread(fn, *args):
 class Hub:
     def __init__(self):
         self.topics: dict[int, set[Connection]] = {}
+        self.members: dict[int, set[Connection]] = {}  # every open stream of each member
         self.tasks: dict[str, asyncio.Task] = {}
         self.paused = False
         self.boxes: dict[int, str] = {}  # the Recently Browsing box last pushed, per topic
@@ -90,12 +94,15 @@ class Hub:
 
     def join(self, conn: Connection) -> None:
         self.topics.setdefault(conn.topic_id, set()).add(conn)
+        if conn.member_id is not None:
+            self.members.setdefault(conn.member_id, set()).add(conn)
         for name, loop_fn in (("tail", self.tail), ("upkeep", self.upkeep)):
             task = self.tasks.get(name)
             if task is None or task.done():
                 self.tasks[name] = asyncio.get_running_loop().create_task(loop_fn())
-        self.arrived.setdefault(conn.topic_id, []).append(conn)
-        self.presence_changed(conn.topic_id)
+        if conn.topic_id != PERSONAL:
+            self.arrived.setdefault(conn.topic_id, []).append(conn)
+            self.presence_changed(conn.topic_id)
 
     def leave(self, conn: Connection) -> None:
         readers = self.topics.get(conn.topic_id)
@@ -103,11 +110,23 @@ class Hub:
             readers.discard(conn)
             if not readers:
                 del self.topics[conn.topic_id]
+        mine = self.members.get(conn.member_id)
+        if mine is not None:
+            mine.discard(conn)
+            if not mine:
+                del self.members[conn.member_id]
+        if conn.topic_id == PERSONAL:
+            return
         if conn.user is None:
             self.left.setdefault(conn.topic_id, []).append(conn.token)
         self.presence_changed(conn.topic_id)
 
     def deliver(self, event) -> None:
+        if event.topic_id == PERSONAL:
+            member = event.audience.removeprefix("member:")
+            for conn in tuple(self.members.get(int(member) if member.isdigit() else -1, ())):
+                conn.offer(event)
+            return
         if event.kind == "presence":
             self.boxes[event.topic_id] = event.data.get("html", "")
         # "is replying" is not shown to the member who is writing.
@@ -188,7 +207,7 @@ class Hub:
         while self.topics:
             await asyncio.sleep(settings.LIVE_PRESENCE_SECONDS)
             rounds += 1
-            readers = {t: tuple(c) for t, c in self.topics.items()}
+            readers = {t: tuple(c) for t, c in self.topics.items() if t != PERSONAL}
             try:
                 for topic_id, conns in readers.items():
                     box = await in_thread(

@@ -1,6 +1,7 @@
 """The event stream: a small ASGI application, run in its own process by `townsquare serve`.
 
-    GET /live/t/<topic_id>/      text/event-stream of that topic's events
+    GET /live/t/<topic_id>/      text/event-stream of that topic's events (and the reader's own)
+    GET /live/me/                a signed-in member's own events (their bell), on other pages
 
 Pages stay on the WSGI workers (sync Django views under ASGI were about three times slower);
 this process only holds connections. Each connection is checked once, as the topic page
@@ -19,10 +20,10 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 
-from .hub import CLOSED, GONE, PAUSED, RESUMED, Connection, hub, in_thread
+from .hub import CLOSED, GONE, PAUSED, PERSONAL, RESUMED, Connection, hub, in_thread
 from .render import sse
 
-PATH = re.compile(r"^/live/t/(\d{1,18})/$")
+PATH = re.compile(r"^/live/(?:t/(\d{1,18})|me)/$")
 SEND_SECONDS = 10
 
 
@@ -36,6 +37,12 @@ def _reader(cookies: dict, topic_id: int):
 
     request = _CookieRequest(cookies)
     user = get_user(request) if request.session.session_key else AnonymousUser()
+    if topic_id == PERSONAL:
+        if not permissions.is_member(user):
+            from townsquare.core.errors import Forbidden
+
+            raise Forbidden("Sign in to get your notifications.")
+        return user, permissions.is_moderator(user)
     get_topic(topic_id, user)
     member = user if permissions.is_member(user) else None
     return member, permissions.is_moderator(user)
@@ -95,7 +102,7 @@ async def application(scope, receive, send):
         return await _plain(send, 405, "Streams are read with GET.", cors)
     from townsquare.core.errors import ActionError
 
-    topic_id = int(match.group(1))
+    topic_id = int(match.group(1)) if match.group(1) else PERSONAL
     try:
         member, moderator = await in_thread(_reader, _cookies(headers.get("cookie", "")),
                                             topic_id)

@@ -9,6 +9,7 @@ from townsquare.forum.actions import bump_post_version
 from townsquare.forum.live import publish_reactions
 from townsquare.forum.models import Post
 from townsquare.forum.permissions import can_view_post
+from townsquare.notifications.actions import notify_reaction
 
 from .models import Kind, Reaction
 from .permissions import can_react
@@ -33,6 +34,7 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
             result = kind
         else:
             Reaction.objects.create(post=post, user=member, kind=kind, created=timezone.now())
+            notify_reaction(post=post, member=member, kind=kind)
             result = kind
         _store_counts(post)
     return result

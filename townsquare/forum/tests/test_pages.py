@@ -66,8 +66,12 @@ def test_page_query_counts_stay_the_same_with_ten_times_the_rows(
         # session + member, then the page's reads (home: the forum stamp, categories,
         # latest topics); the topic page reads its stamp first (so that a warm view can
         # take the topic row from the cache), reads which topics the member has drafts in
-        # (cached per member after that) and also upserts presence.
-        assert small == (5, 4, 9 - PRESENCE_IN_REDIS)
+        # (cached per member after that) and also upserts presence. Each member's bell
+        # (home, once), what they follow (category: topics and categories, two reads) and whom
+        # they ignore (topic) are read once and cached per member; this member was notified of
+        # replies in the topic they open, so the page marks those read (an update) and reads
+        # the bell again.
+        assert small == (6, 6, 12 - PRESENCE_IN_REDIS)
     else:
         # a cache miss: the page's version stamp, then the page's own reads.
         assert small == (3, 3, 4 - PRESENCE_IN_REDIS)
@@ -82,8 +86,9 @@ def test_a_members_warm_pages_skip_the_shared_reads(client, make_member, make_to
     # home: session, member, stamp; category: session, member, category; topic: session,
     # member, the topic's stamp, the member's reactions (presence is written once a minute;
     # the topic row, the page's shell and its post list come from the cache until the
-    # topic changes; which topics the member has drafts in is cached per member).
-    assert cold == [5, 4, 9 - PRESENCE_IN_REDIS] and warm == [3, 3, 4]
+    # topic changes; which topics the member has drafts in is cached per member, and so are
+    # their bell, what they follow and whom they ignore: one read each when cold).
+    assert cold == [6, 6, 10 - PRESENCE_IN_REDIS] and warm == [3, 3, 4]
 
 
 def test_a_cached_guest_page_costs_one_query(client, make_topic):

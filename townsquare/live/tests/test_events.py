@@ -23,7 +23,9 @@ def test_an_event_is_published_only_after_its_write_commits(make_member, make_to
     with transaction.atomic():
         post_reply(author=make_member(), topic=topic, body="Not yet")
         assert published() == []
-    assert [e.kind for e in published()] == ["post_added"]
+    # The topic's readers get the post; its author (following their topic) their bell.
+    assert [(e.topic_id, e.kind, e.audience) for e in published()] == [
+        (0, "bell", f"member:{topic.author_id}"), (topic.pk, "post_added", "public")]
 
 
 def test_a_rolled_back_write_publishes_nothing(make_member, make_topic, published):
@@ -56,7 +58,11 @@ def test_writes_publish_what_readers_need(make_member, make_topic, published):
     edit_post(editor=ada, post=reply, body="Fresh news, corrected")
     delete_post(member=ada, post=reply)
     restore_post(member=ada, post=reply)
-    events = published()
+    everything = published()
+    bells = [(e.audience, e.data) for e in everything if e.kind == "bell"]
+    assert bells == [(f"member:{topic.author_id}", {"unread": 1}),
+                     (f"member:{ada.pk}", {"unread": 1})]
+    events = [e for e in everything if e.topic_id == topic.pk]
     assert [e.kind for e in events] == ["post_added", "reactions", "post_changed",
                                         "post_changed", "post_changed"]
     assert {e.audience for e in events} == {"public"}

@@ -1,0 +1,108 @@
+"""Reads: the bell's count (cached per member), the notifications page, who ignores whom."""
+
+from django.core.cache import cache
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from .models import CategoryFollow, Ignore, Notification, Preferences, TopicWatch
+
+BELL_SECONDS = 3600
+
+
+def bell_state(member_id: int) -> dict:
+    """{"unread": n, "topics": [ids of topics with unread notifications]}, from the cache
+    (each change forgets it) or one query."""
+    from .actions import bell_key
+
+    state = cache.get(bell_key(member_id))
+    if state is None:
+        topics = list(Notification.objects.filter(recipient_id=member_id, read__isnull=True)
+                      .values_list("topic_id", flat=True)[:1000])
+        state = {"unread": len(topics), "topics": sorted(set(topics))}
+        cache.set(bell_key(member_id), state, BELL_SECONDS)
+    return state
+
+
+def unread_count(member_id: int, *, fresh: bool = False) -> int:
+    if fresh:
+        return Notification.objects.filter(recipient_id=member_id, read__isnull=True).count()
+    return bell_state(member_id)["unread"]
+
+
+def bell_html(user) -> SafeString:
+    """The header's bell for a member: a link to their notifications with the unread count."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    count = unread_count(user.pk)
+    stream = f"{settings.LIVE_STREAM_URL}/live/me/" if settings.LIVE_STREAM_URL else ""
+    return format_html(
+        '<a class="bell" href="{}" data-stream="{}" aria-label="Notifications, {} unread">'
+        '<span aria-hidden="true">🔔</span> <span class="bell-count" data-count="{}">{}</span>'
+        "</a>", reverse("notifications"), stream, count, count, count)
+
+
+def list_notifications(member):
+    return (Notification.objects.filter(recipient=member)
+            .select_related("actor", "topic", "post")
+            .defer("post__body", "post__html")
+            .order_by("-updated", "-id"))
+
+
+def ignored_ids(member_id: int) -> frozenset[int]:
+    """Members this member ignores (cached; set_ignore forgets it)."""
+    key = f"ignoring:{member_id}"
+    found = cache.get(key)
+    if found is None:
+        found = frozenset(Ignore.objects.filter(member_id=member_id)
+                          .values_list("ignored_id", flat=True))
+        cache.set(key, found, BELL_SECONDS)
+    return found
+
+
+def watch_key(member_id: int) -> str:
+    return f"watching:{member_id}"
+
+
+def following(member_id: int) -> dict:
+    """{"topics": {topic id: "follow" or "mute"}, "categories": set of category ids} the
+    member follows (cached; every change forgets it), so pages know their follow buttons
+    without a query."""
+    found = cache.get(watch_key(member_id))
+    if found is None:
+        found = {
+            "topics": {topic: "mute" if muted else "follow" for topic, muted in
+                       TopicWatch.objects.filter(member_id=member_id)
+                       .values_list("topic_id", "muted")},
+            "categories": set(CategoryFollow.objects.filter(member_id=member_id)
+                              .values_list("category_id", flat=True)),
+        }
+        cache.set(watch_key(member_id), found, BELL_SECONDS)
+    return found
+
+
+def topic_levels(member_id: int) -> dict[int, str]:
+    return following(member_id)["topics"]
+
+
+def topic_level(member, topic_id: int) -> str:
+    return topic_levels(member.pk).get(topic_id, "normal")
+
+
+def watch_html(request, topic_id: int) -> str:
+    """The topic page's follow / mute control for the signed-in member."""
+    from django.template.loader import render_to_string
+
+    from townsquare.core.shell import csrf_token
+
+    return render_to_string("notifications/topic_watch.html", {
+        "topic_id": topic_id, "level": topic_level(request.user, topic_id),
+        "csrf_token": csrf_token(request)})
+
+
+def is_following_category(member, category) -> bool:
+    return category.pk in following(member.pk)["categories"]
+
+
+def preferences(member) -> Preferences:
+    return Preferences.objects.filter(member=member).first() or Preferences(member=member)

@@ -1,0 +1,121 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from townsquare.accounts.models import User
+from townsquare.core.errors import Invalid, NotFound
+from townsquare.core.http import see_other
+from townsquare.forum.models import Category, Topic
+
+from . import actions, queries
+from .forms import PreferencesForm
+from .models import Ignore
+
+PER_PAGE = 30
+
+
+@login_required
+@require_safe
+def notifications(request):
+    rows = queries.list_notifications(request.user)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {
+        "page": page, "unread": queries.unread_count(request.user.pk)})
+
+
+@login_required
+@require_safe
+def notification_open(request, notification_id: int):
+    notification = actions.open_notification(member=request.user,
+                                             notification_id=notification_id)
+    return see_other(notification.post.get_absolute_url())
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    actions.mark_all_read(member=request.user)
+    return see_other(_back(request, "/notifications/"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request):
+    prefs = queries.preferences(request.user)
+    ignoring = User.objects.filter(pk__in=Ignore.objects.filter(member=request.user)
+                                   .values("ignored")).order_by("username")
+    if request.method == "GET":
+        form = PreferencesForm(initial={"email": prefs.email,
+                                        "follow_on_reply": prefs.follow_on_reply,
+                                        "notify_reactions": prefs.notify_reactions})
+        return render(request, "notifications/settings.html",
+                      {"form": form, "ignoring": ignoring})
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        return render(request, "notifications/settings.html",
+                      {"form": form, "ignoring": ignoring}, status=400)
+    actions.save_preferences(member=request.user, **form.cleaned_data)
+    return see_other("/notifications/settings/")
+
+
+@login_required
+@require_POST
+def topic_watch(request, topic_id: int):
+    topic = Topic.objects.filter(pk=topic_id).first()
+    if topic is None:
+        raise NotFound("That topic does not exist.")
+    actions.set_topic_watch(member=request.user, topic=topic,
+                            level=request.POST.get("level", ""))
+    return see_other(topic.get_absolute_url())
+
+
+@login_required
+@require_POST
+def category_follow(request, category_id: int):
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        raise NotFound("That category does not exist.")
+    actions.set_category_follow(member=request.user, category=category,
+                                follow=_flag(request, "follow"))
+    return see_other(category.get_absolute_url())
+
+
+@login_required
+@require_POST
+def member_follow(request, username: str):
+    other = _member(username)
+    actions.set_member_follow(member=request.user, other=other,
+                              follow=_flag(request, "follow"))
+    return see_other(other.get_absolute_url())
+
+
+@login_required
+@require_POST
+def member_ignore(request, username: str):
+    other = _member(username)
+    actions.set_ignore(member=request.user, other=other, ignore=_flag(request, "ignore"))
+    return see_other(_back(request, other.get_absolute_url()))
+
+
+def _member(username: str) -> User:
+    other = User.objects.filter(username__iexact=username, is_active=True).first()
+    if other is None:
+        raise NotFound("There is no member by that name.")
+    return other
+
+
+def _flag(request, name: str) -> bool:
+    value = request.POST.get(name, "")
+    if value not in ("0", "1"):
+        raise Invalid(f"Say {name}=1 or {name}=0.")
+    return value == "1"
+
+
+def _back(request, default: str) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    ok = target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                    request.is_secure())
+    return target if ok else default
