@@ -67,6 +67,17 @@
     var source = new EventSource(posts.dataset.stream, { withCredentials: true });
     listenForBell(source);
 
+    // The writer's own reply arrives twice, from the form's answer and from the stream,
+    // in either order: keep the first copy of a post.
+    new MutationObserver(function () {
+      var seen = {};
+      Array.prototype.slice.call(posts.querySelectorAll(":scope > [id^='post-']"))
+        .forEach(function (node) {
+          if (seen[node.id]) node.remove();
+          else seen[node.id] = true;
+        });
+    }).observe(posts, { childList: true });
+
     function say(text, link) {
       if (!notice) return;
       notice.textContent = text ? text + " " : "";

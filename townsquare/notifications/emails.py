@@ -53,7 +53,7 @@ def _claim(due, member_id: int) -> list[Notification]:
     """Mark a member's due notifications emailed (committed before sending: a worker killed
     mid-send never mails them twice) and return the ones still worth telling."""
     with transaction.atomic():
-        rows = list(due.filter(recipient_id=member_id).select_for_update()
+        rows = list(due.filter(recipient_id=member_id).select_for_update(of=("self",))
                     .select_related("recipient", "actor", "topic", "post"))
         Notification.objects.filter(pk__in=[n.pk for n in rows], emailed__isnull=True).update(
             emailed=timezone.now())

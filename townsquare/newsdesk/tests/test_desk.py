@@ -173,6 +173,9 @@ def test_scheduling_publishes_when_the_time_comes(desk):
     assert desk.story.status == "published" and desk.story.topic.source_name
 
 
+# The worker tidies database connections between tasks, as in production: it needs
+# real transactions, not a test wrapped in one.
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_publishes_a_due_story(desk):
     from django.core.management import call_command
 
