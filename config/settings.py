@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "townsquare.uploads",
     "townsquare.drafts",
     "townsquare.newsdesk",
+    "townsquare.newsletter",
     "townsquare.notifications",
 ]
 
@@ -145,7 +146,7 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # `townsquare worker` runs the queued tasks and, every WORKER_TICK_SECONDS, these functions,
 # which queue whatever periodic work is due.
-WORKER_TICKS = ["townsquare.newsdesk.schedule.tick",
+WORKER_TICKS = ["townsquare.newsdesk.schedule.tick", "townsquare.newsletter.schedule.tick",
                 "townsquare.notifications.schedule.tick"]
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=15.0)
 
@@ -341,6 +342,9 @@ NEWSLETTER_DIGEST_TOPICS = 10
 NEWSLETTER_SEND_HOUR = env.int("NEWSLETTER_SEND_HOUR", default=7)
 NEWSLETTER_WEEKLY_DAY = env.int("NEWSLETTER_WEEKLY_DAY", default=0)
 NEWSLETTER_CONFIRM_DAYS = 7
+# A digest delivery still marked "sending" after this long is taken as abandoned by a worker
+# that died, and is sent again by the next one.
+NEWSLETTER_STALL_SECONDS = env.int("NEWSLETTER_STALL_SECONDS", default=300)
 
 # Community: reputation, recommended replies, notifications.
 # Reputation is the sum of reactions a member's posts received, each kind weighted.

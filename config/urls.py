@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("townsquare.uploads.urls")),
     path("", include("townsquare.drafts.urls")),
     path("", include("townsquare.newsdesk.urls")),
+    path("", include("townsquare.newsletter.urls")),
 ]
