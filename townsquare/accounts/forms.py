@@ -37,3 +37,23 @@ class SigninForm(AuthenticationForm):
             if match:
                 self.cleaned_data["username"] = match.username
         return super().clean()
+
+
+class ProfileEditForm(forms.Form):
+    """The member's own display name, bio and location (the action checks them again)."""
+
+    display_name = forms.CharField(
+        max_length=50, required=False, label="Display name",
+        help_text="Shown as the heading of your profile, beside your @username.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    location = forms.CharField(
+        max_length=100, required=False,
+        help_text="Optional: a town, a region, a country.",
+    )
+    # The length is checked by the action, once line breaks are one character each.
+    bio = forms.CharField(
+        required=False, strip=False,
+        help_text="Up to 2,000 characters, shown as written.",
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+    )

@@ -23,8 +23,18 @@ class User(AbstractUser):
 
     email = models.EmailField("email address")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Shown as the profile's heading, with "@username" beside it; the username stays the
+    # member's name everywhere else (mentions, addresses, sign-in).
+    display_name = models.CharField(max_length=50, blank=True)
     bio = models.TextField(blank=True, max_length=2000)
+    location = models.CharField(max_length=100, blank=True)
     post_count = models.PositiveIntegerField(default=0)
+    # The weighted sum of reactions the member's posts received, kept by the reactions'
+    # actions (see reactions/actions.py) and recomputed by `townsquare recount_reputation`.
+    reputation = models.IntegerField(default=0)
+    # The uploaded avatar's storage names by pixel size ({"256": "avatars/...", "64": ...});
+    # empty when the member has none and gets a generated one (see avatars.py).
+    avatar = models.JSONField(default=dict, blank=True)
     # Left out of "Recently Browsing" lists when set.
     browse_invisibly = models.BooleanField(default=False)
 

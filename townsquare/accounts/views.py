@@ -1,19 +1,30 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from townsquare.core.errors import ActionError
+from townsquare.core.errors import ActionError, Forbidden, Invalid, NotFound, TooLarge
 from townsquare.core.http import see_other
+from townsquare.core.links import url_for
+from townsquare.core.pagination import page_links
 from townsquare.core.ratelimit import check_rate, client_address
-from townsquare.forum.queries import list_member_recent_posts
+from townsquare.notifications.queries import ignored_ids
+from townsquare.uploads.actions import human_size, too_large_message
+from townsquare.uploads.views import FORM_ALLOWANCE, IMMUTABLE
 
-from . import queries
-from .actions import register_member
-from .forms import RegisterForm, SigninForm
-from .models import User
+from . import actions, avatars, queries
+from .forms import ProfileEditForm, RegisterForm, SigninForm
+from .permissions import can_edit_profile
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,7 +36,7 @@ def register(request):
         return render(request, "accounts/register.html", {"form": form}, status=400)
     try:
         check_rate("register", client_address(request))
-        member = register_member(**form.cleaned_data)
+        member = actions.register_member(**form.cleaned_data)
     except ActionError as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return render(request, "accounts/register.html", {"form": form}, status=error.status)
@@ -75,12 +86,139 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 @require_safe
 def member(request, username: str):
-    profile = get_object_or_404(User, username__iexact=username, is_active=True)
+    profile = queries.get_member(username)
     if profile.username != username:
-        return redirect(profile.get_absolute_url(), permanent=True)
-    return render(request, "accounts/member.html", {
-        "profile": profile, "recent_posts": list_member_recent_posts(profile),
-    })
+        query = request.GET.urlencode()
+        return redirect(profile.get_absolute_url() + (f"?{query}" if query else ""),
+                        permanent=True)
+    topics = queries.list_member_topics(profile, _page_number(request, "topics"))
+    posts = queries.list_member_posts(profile, _page_number(request, "posts"))
+    context = {
+        "profile": profile, "own": request.user.pk == profile.pk,
+        "topics": topics, "topic_pages": _page_nav(request, "topics", topics),
+        "posts": posts, "post_pages": _page_nav(request, "posts", posts),
+    }
+    if request.user.is_authenticated and request.user.pk != profile.pk:
+        context["following"] = queries.is_following(request.user, profile)
+        context["ignoring"] = profile.pk in ignored_ids(request.user.pk)
+    return render(request, "accounts/member.html", context)
+
+
+def _page_number(request, name: str) -> int:
+    raw = request.GET.get(name, "1")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise NotFound("That page does not exist.")
+    return int(raw)
+
+
+def _page_nav(request, name: str, page: queries.Page) -> dict:
+    """Links to the pages of one of a profile's lists, keeping the other list's page."""
+    kept = {key: request.GET[key] for key in ("topics", "posts")
+            if key != name and request.GET.get(key, "1") != "1"}
+
+    def url(number: int) -> str:
+        query = urlencode(kept | ({name: number} if number > 1 else {}))
+        return f"{request.path}{'?' if query else ''}{query}#member-{name}"
+
+    links = [None if n is None else {"number": n, "url": url(n)}
+             for n in page_links(page.number, page.last)]
+    return {"links": links if page.last > 1 else [], "page": page.number,
+            "prev": url(page.number - 1) if page.number > 1 else "",
+            "next": url(page.number + 1) if page.number < page.last else ""}
+
+
+@require_safe
+def member_alias(request, username: str):
+    """/members/<name>/ is another address of the profile."""
+    return redirect(url_for("member", username), permanent=True)
+
+
+@require_safe
+def member_avatar(request, username: str):
+    """The generated avatar of a member without an uploaded one.
+
+    It is drawn from the name in the address alone, so it needs no database query and
+    never changes: cached for a year.
+    """
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise NotFound("There is no member by that name.") from None
+    response = HttpResponse(avatars.default_svg(username), content_type="image/svg+xml")
+    response["Cache-Control"] = IMMUTABLE
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    """The signed-in member's own profile: display name, bio, location (and the avatar's
+    forms, which post to profile_avatar and profile_avatar_remove)."""
+    member = request.user
+    if request.method == "GET":
+        return _edit_page(request)
+    form = ProfileEditForm(request.POST)
+    if not form.is_valid():
+        return _edit_page(request, form, status=400)
+    try:
+        actions.update_profile(member=member, **form.cleaned_data)
+    except ActionError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return _edit_page(request, form, status=error.status)
+    messages.success(request, "Your profile is saved.")
+    return see_other(member.get_absolute_url())
+
+
+def _edit_page(request, form=None, *, status=200, avatar_error: str = ""):
+    member = request.user
+    if form is None:
+        form = ProfileEditForm(initial={"display_name": member.display_name,
+                                        "bio": member.bio, "location": member.location})
+    return render(request, "accounts/profile_edit.html", {
+        "form": form, "profile": member, "avatar_error": avatar_error,
+        "max_size": human_size(settings.UPLOAD_MAX_BYTES),
+    }, status=status)
+
+
+@csrf_exempt  # checked by _profile_avatar, once the body is known to be a sensible size
+@require_POST
+def profile_avatar(request):
+    """A new avatar from the profile page's file form."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
+        # Refused before Django reads (and spools to disk) a body that could never pass.
+        return _avatar_refused(request, TooLarge(too_large_message()))
+    return _profile_avatar(request)
+
+
+@csrf_protect
+def _profile_avatar(request):
+    try:
+        if not can_edit_profile(request.user):
+            raise Forbidden("Sign in to change your avatar.")
+        if "avatar" not in request.FILES:
+            raise Invalid("Choose an image file to upload.")
+        actions.set_avatar(member=request.user, file=request.FILES["avatar"])
+    except ActionError as error:
+        return _avatar_refused(request, error)
+    messages.success(request, "Your new avatar is in place.")
+    return see_other(reverse("profile_edit"))
+
+
+def _avatar_refused(request, error: ActionError):
+    if not can_edit_profile(request.user):
+        raise error
+    return _edit_page(request, status=error.status, avatar_error=error.message)
+
+
+@login_required
+@require_POST
+def profile_avatar_remove(request):
+    actions.remove_avatar(member=request.user)
+    messages.success(request, "Your avatar is removed: the one made from your initials is back.")
+    return see_other(reverse("profile_edit"))
 
 
 @require_safe

@@ -1,9 +1,22 @@
-"""Reacting to posts: one reaction per member per post, counts kept on the post row."""
+"""Reacting to posts: one reaction per member per post, counts kept on the post row, and the
+author's reputation kept on theirs.
 
+Reputation is the sum of the reactions a member's posts received, each kind weighted by
+settings.REPUTATION_WEIGHTS. Every change to a reaction adds the difference it makes to the
+author's row in the same transaction (`reputation + delta`, never a read and a write), and
+`recount_reputation` computes it afresh from the reaction rows when the weights change. A
+reaction counts for as long as its row exists: hiding or deleting a post does not take back
+what it received (nor does restoring it give it again), so both ways agree. Reactions to
+one's own post never count (they are refused anyway).
+"""
+
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from townsquare.accounts.models import User
 from townsquare.core.errors import Forbidden, Invalid, NotFound
 from townsquare.forum.actions import bump_post_version
 from townsquare.forum.live import publish_reactions
@@ -25,6 +38,7 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
     with transaction.atomic():
         post = _locked_post(member, post.pk)
         current = Reaction.objects.filter(post=post, user=member).first()
+        before = current.kind if current else None
         if current and current.kind == kind:
             current.delete()
             result = None
@@ -36,6 +50,7 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
             Reaction.objects.create(post=post, user=member, kind=kind, created=timezone.now())
             notify_reaction(post=post, member=member, kind=kind)
             result = kind
+        _add_reputation(post, member, weight(result) - weight(before))
         _store_counts(post)
     return result
 
@@ -43,8 +58,21 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
 def remove_reaction(*, member, post: Post) -> None:
     with transaction.atomic():
         post = _locked_post(member, post.pk)
-        Reaction.objects.filter(post=post, user=member).delete()
+        current = Reaction.objects.filter(post=post, user=member).first()
+        if current:
+            current.delete()
+            _add_reputation(post, member, -weight(current.kind))
         _store_counts(post)
+
+
+def weight(kind: str | None) -> int:
+    """What one reaction of `kind` adds to its post's author's reputation (none: 0)."""
+    return settings.REPUTATION_WEIGHTS.get(kind, 0) if kind else 0
+
+
+def _add_reputation(post: Post, member, delta: int) -> None:
+    if delta and post.author_id != member.pk:
+        User.objects.filter(pk=post.author_id).update(reputation=F("reputation") + delta)
 
 
 def _locked_post(member, post_id: int) -> Post:
@@ -66,3 +94,43 @@ def _store_counts(post: Post) -> None:
     post.save(update_fields=["reaction_counts"])
     bump_post_version(post)
     publish_reactions(post)
+
+
+RECOUNT_BATCH = 1000
+
+
+def recount_reputation(*, batch_size: int = RECOUNT_BATCH) -> int:
+    """Set every member's reputation from the reaction rows and the current weights; return
+    how many members were recounted.
+
+    Members go by batches, each in its own transaction: the batch's rows are locked first, so a
+    reaction given meanwhile either is counted here or adds its weight after this write, never
+    lost. One aggregate query per batch computes and writes the sums.
+    """
+    done, after = 0, 0
+    while True:
+        with transaction.atomic():
+            ids = list(User.objects.select_for_update().filter(pk__gt=after).order_by("pk")
+                       .values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                return done
+            User.objects.filter(pk__in=ids).update(reputation=_reputation_sum())
+        done += len(ids)
+        if len(ids) < batch_size:
+            return done
+        after = ids[-1]
+
+
+def _reputation_sum():
+    """The weighted sum of reactions to the outer member's posts, by others."""
+    weighted = [When(kind=kind, then=Value(w))
+                for kind, w in settings.REPUTATION_WEIGHTS.items() if w]
+    if not weighted:
+        return Value(0)
+    score = (Reaction.objects.filter(post__author=OuterRef("pk"))
+             .exclude(user=OuterRef("pk"))
+             .values("post__author")
+             .annotate(score=Sum(Case(*weighted, default=Value(0),
+                                      output_field=IntegerField())))
+             .values("score"))
+    return Coalesce(Subquery(score, output_field=IntegerField()), Value(0))

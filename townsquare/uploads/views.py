@@ -90,8 +90,9 @@ def media(request, path: str):
         raise Http404("No such file.") from None
     content_type = mimetypes.guess_type(full)[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
-    # Upload names start with their content's hash: a name never shows different bytes.
-    response["Cache-Control"] = IMMUTABLE if path.startswith("uploads/") else "public, max-age=3600"
+    # Upload and avatar names carry their content's hash: a name never shows different bytes.
+    response["Cache-Control"] = (IMMUTABLE if path.startswith(("uploads/", "avatars/"))
+                                 else "public, max-age=3600")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -15,6 +15,13 @@ def page_text(response) -> str:
     return unescape(response.content.decode())
 
 
+def section(response, name: str) -> str:
+    """One of the profile's lists ("topics" or "posts"), as text."""
+    text = page_text(response)
+    start = text.index(f'<section id="member-{name}"')
+    return text[start:text.index("</section>", start)]
+
+
 def test_a_profile_shows_the_username_role_join_date_and_post_count(client, make_member):
     priya = make_member("Priya", role="moderator")
     response = client.get("/u/Priya/")
@@ -35,8 +42,8 @@ def test_a_profile_lists_the_members_recent_posts_newest_first(
     add_replies(second, 1, authors=[jonas])
     make_topic(author=other, title="Somebody else's story")
     response = client.get("/u/jonas/")
-    text = page_text(response)
-    assert "<dt>Posts</dt><dd>2</dd>" in text
+    assert "<dt>Posts</dt><dd>2</dd>" in page_text(response)
+    text = section(response, "posts")
     assert "Somebody else's story" not in text and "No posts yet." not in text
     assert text.index("Rail strike called off") < text.index("Harbour plans approved")
     reply = Post.objects.get(topic=second, author=jonas)
@@ -52,9 +59,12 @@ def test_a_profile_leaves_out_hidden_posts_and_posts_in_hidden_topics(
     hidden_topic = make_topic(author=elif_, title="Topic taken down")
     hidden_post.posts.update(hidden=True)
     Topic.objects.filter(pk=hidden_topic.pk).update(hidden=True)
-    text = page_text(client.get("/u/elif/"))
-    assert kept.title in text
-    assert hidden_post.title not in text and hidden_topic.title not in text
+    response = client.get("/u/elif/")
+    posts, topics = section(response, "posts"), section(response, "topics")
+    assert kept.title in posts and kept.title in topics
+    assert hidden_post.title not in posts and hidden_topic.title not in posts
+    # The topic whose opening post was hidden is still a topic everyone sees.
+    assert hidden_post.title in topics and hidden_topic.title not in topics
 
 
 @pytest.mark.parametrize("asked", ["mara", "MARA", "mArA"])
