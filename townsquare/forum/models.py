@@ -120,7 +120,11 @@ class Post(models.Model):
                 fields=["author", "submit_token"], name="post_author_submit_token"
             ),
         ]
-        indexes = [models.Index(fields=["author", "-created"], name="post_author_recent")]
+        indexes = [
+            models.Index(fields=["author", "-created"], name="post_author_recent"),
+            # A category marked read at a time: the first post of a topic written after it.
+            models.Index(fields=["topic", "created"], name="post_topic_created"),
+        ]
 
     def __str__(self):
         return f"Post {self.pk} in topic {self.topic_id}"
@@ -193,3 +197,45 @@ class Mention(models.Model):
 
     def __str__(self):
         return f"Post {self.post_id} mentions member {self.member_id}"
+
+
+class TopicRead(models.Model):
+    """How far a member has read a topic: every post up to `last_read_position`.
+
+    Written when the member views a page of the topic, only ever moving forward (see
+    forum/actions_reading.py); topic lists and the topic page compare it with the topic's
+    post count to find the first unread post.
+    """
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    last_read_position = models.PositiveIntegerField(default=0)
+    updated = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "topic"], name="topicread_member_topic"),
+        ]
+
+    def __str__(self):
+        return f"Member {self.member_id} read topic {self.topic_id} to #{self.last_read_position}"
+
+
+class CategoryRead(models.Model):
+    """"Mark all read" in a category, as one row: every post written in the category up to
+    `marked_at` counts as read, so a topic whose last activity is older is read."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "category"],
+                                    name="categoryread_member_category"),
+        ]
+
+    def __str__(self):
+        return f"Member {self.member_id} marked category {self.category_id} read"

@@ -1,16 +1,24 @@
 """Reads for the forum's pages, each with the joins its page needs and nothing more."""
 
+import operator
+from dataclasses import dataclass
+from functools import reduce
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 
 from townsquare.core.errors import NotFound
+from townsquare.core.links import url_for
 
 from . import permissions
-from .models import Category, Post, Topic
+from .models import Category, CategoryRead, Post, Topic, TopicRead
 
 TOPIC_SECONDS = 3600
+KNOWN_READ_SECONDS = 3600
 
 
 def get_category(category_id: int) -> Category:
@@ -91,6 +99,135 @@ def list_member_recent_posts(member, limit: int = 20) -> QuerySet[Post]:
         .select_related("topic")
         .order_by("-created")[:limit]
     )
+
+
+def list_recommended_replies(topic: Topic) -> list[Post]:
+    """The replies with the most positive reactions (weighted by REPUTATION_WEIGHTS), at
+    most RECOMMENDED_MAX with at least RECOMMENDED_MIN_REACTIONS each; ties go to the earlier
+    reply. Hidden and deleted replies are left out.
+
+    It reads every reply of the topic, so callers keep the result per topic version.
+    """
+    weights = {kind: w for kind, w in settings.REPUTATION_WEIGHTS.items() if w}
+    positive = [kind for kind, w in weights.items() if w > 0]
+    if not positive:
+        return []
+
+    def count(kind: str):
+        return Coalesce(Cast(KT(f"reaction_counts__{kind}"), IntegerField()), Value(0))
+
+    return list(
+        Post.objects.filter(topic=topic, position__gt=1, hidden=False, deleted__isnull=True)
+        .alias(positive=reduce(operator.add, [count(k) for k in positive]))
+        .annotate(score=reduce(operator.add, [count(k) * Value(w) for k, w in weights.items()]))
+        .filter(positive__gte=settings.RECOMMENDED_MIN_REACTIONS)
+        .select_related("author")
+        .only("pk", "topic_id", "position", "html", "reaction_counts", "author__username")
+        .order_by("-score", "position")[: settings.RECOMMENDED_MAX]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """Where a member's unread posts in a topic begin."""
+
+    topic_id: int
+    slug: str
+    post_count: int
+    read_to: int  # the position the member last viewed (TopicRead), 0 when none
+    first_position: int  # the first unread post's position; past the end when all are read
+    first_post_id: int | None
+
+    @property
+    def all_read(self) -> bool:
+        return self.first_position > self.post_count
+
+    @property
+    def never_read(self) -> bool:
+        return self.first_position == 1
+
+    @property
+    def new_count(self) -> int:
+        return max(self.post_count - self.first_position + 1, 0)
+
+    @property
+    def url(self) -> str:
+        """The first unread post on its page (the topic's own URL when the member never opened
+        it or has read it all)."""
+        url = url_for("topic", self.topic_id, self.slug)
+        if self.never_read or self.all_read or self.first_post_id is None:
+            return url
+        page = (self.first_position - 1) // settings.POSTS_PER_PAGE + 1
+        # Always with ?page=: the plain URL would send the member here again.
+        return f"{url}?page={page}#post-{self.first_post_id}"
+
+
+def list_unread(member_id: int, topic_ids: list[int]) -> dict[int, Unread]:
+    """Where the member's unread posts begin in each of the topics, in one query.
+
+    A topic is read up to the higher of two marks: the position the member last viewed
+    (TopicRead) and, when they marked its category read, the last post written before that
+    (a topic with no activity since is read to its end). Positions are handed out in the
+    order posts are written, so the first post after the mark is found on the
+    (topic, created) index without counting.
+    """
+    if not topic_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(topic_ids))
+    t, r, c, p = (Topic._meta.db_table, TopicRead._meta.db_table,
+                  CategoryRead._meta.db_table, Post._meta.db_table)
+    sql = f"""
+        SELECT x.id, x.slug, x.post_count, x.read_to, x.first_unread, p.id
+        FROM (
+            SELECT y.id, y.slug, y.post_count, y.read_to,
+                   CASE WHEN y.read_to + 1 > y.after_mark THEN y.read_to + 1
+                        ELSE y.after_mark END AS first_unread
+            FROM (
+                SELECT t.id, t.slug, t.post_count,
+                       COALESCE(r.last_read_position, 0) AS read_to,
+                       CASE WHEN c.marked_at IS NULL THEN 1
+                            WHEN c.marked_at >= t.last_activity THEN t.post_count + 1
+                            ELSE COALESCE((SELECT a.position FROM {p} a
+                                           WHERE a.topic_id = t.id AND a.created > c.marked_at
+                                           ORDER BY a.created LIMIT 1), t.post_count + 1)
+                       END AS after_mark
+                FROM {t} t
+                LEFT JOIN {r} r ON r.topic_id = t.id AND r.member_id = %s
+                LEFT JOIN {c} c ON c.category_id = t.category_id AND c.member_id = %s
+                WHERE t.id IN ({marks})
+            ) y
+        ) x
+        LEFT JOIN {p} p ON p.topic_id = x.id AND p.position = x.first_unread
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member_id, member_id, *topic_ids])
+        return {row[0]: Unread(*row) for row in cursor.fetchall()}
+
+
+def get_topic_unread(member, topic: Topic) -> Unread | None:
+    """Where the member's unread posts in the topic begin, or None when all are read (then
+    often known from the cache without a query)."""
+    if known_read(member.pk, topic.pk) >= topic.post_count:
+        return None
+    unread = list_unread(member.pk, [topic.pk]).get(topic.pk)
+    if unread is None:
+        return None
+    remember_read(member.pk, topic.pk, unread.read_to)
+    return None if unread.all_read else unread
+
+
+def known_read(member_id: int, topic_id: int) -> int:
+    """A position the member's TopicRead row is known to have reached (0 when none is
+    remembered).
+
+    The row only moves forward, so a remembered position stays true: it may be behind the
+    database, never ahead of it.
+    """
+    return cache.get(f"read:{member_id}:{topic_id}") or 0
+
+
+def remember_read(member_id: int, topic_id: int, position: int) -> None:
+    cache.set(f"read:{member_id}:{topic_id}", position, KNOWN_READ_SECONDS)
 
 
 # Stamps: the few columns that decide whether a cached page is still right, read with plain

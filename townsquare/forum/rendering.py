@@ -12,6 +12,7 @@ whose own version changed are rendered again.
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from townsquare.reactions.queries import get_member_reactions, reaction_summary
 from . import permissions
 from .models import Post
 from .queries import list_topic_posts
+from .recommended import recommended_html
 
 PART_SECONDS = 24 * 3600
 KINDS = list(Kind.choices)
@@ -113,8 +115,15 @@ def render_page(request, topic, page: int, *, can_reply: bool,
     key = f"posts:{topic.pk}:v{topic.version}:p{page}"
     entries = versioned_page_part(key, lambda: _page_posts(topic, page), PART_SECONDS)
     mine = get_member_reactions(request.user, [e.pk for e in entries])
-    return _join(request, topic, entries, _timed_shared(key, entries),
-                 my_reactions=mine, can_reply=can_reply, collected=collected)
+    shared = _timed_shared(key, entries)
+    join = partial(_join, request, topic, my_reactions=mine, can_reply=can_reply,
+                   collected=collected)
+    recommended = recommended_html(request.user, topic) if page == 1 and entries else ""
+    if not recommended:
+        return join(entries, shared)
+    # Recommended replies go right under the opening post.
+    return mark_safe(join(entries[:1], shared[:1]) + recommended
+                     + join(entries[1:], shared[1:]))
 
 
 # Relative times are shown to the minute, so each worker brings a page's times up to date

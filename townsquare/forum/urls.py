@@ -4,6 +4,7 @@ from . import views, views_editing
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("c/<int:category_id>/mark-read/", views.category_mark_read, name="category_mark_read"),
     path("c/<int:category_id>/<str:slug>/", views.category, name="category"),
     path("t/<int:topic_id>/reply/", views.topic_reply, name="topic_reply"),
     path("t/<int:topic_id>/<str:slug>/", views.topic, name="topic"),

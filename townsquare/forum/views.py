@@ -1,13 +1,14 @@
 import uuid
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from townsquare.core.context_processors import flash, user_nav
 from townsquare.core.errors import Invalid
@@ -23,10 +24,11 @@ from townsquare.live.actions import touch_presence
 from townsquare.live.queries import browsing_html
 from townsquare.notifications.queries import is_following_category, watch_html
 
-from . import actions, permissions, queries
+from . import actions, actions_reading, permissions, queries
 from .forms import ReplyForm, TopicForm
 from .models import Category
 from .rendering import render_page, render_posts
+from .unread import with_unread_marks
 from .viewcounts import count_view
 
 
@@ -35,11 +37,13 @@ def home(request):
     stamp = "{}:{}:{}".format(*queries.get_forum_stamp())
     key = f"page:home:{stamp}" if is_guest(request) else None
     # The querysets are lazy: a member's view whose content fragment is cached never runs them.
-    return guest_page(request, key, lambda: render(request, "forum/home.html", {
-        "stamp": stamp,
-        "categories": queries.list_categories(),
-        "latest": queries.list_latest_topics(),
-    }))
+    return guest_page(request, key, lambda: with_unread_marks(request, render(
+        request, "forum/home.html", {
+            "stamp": stamp,
+            "categories": queries.list_categories(),
+            "latest": queries.list_latest_topics(),
+            "unread_slots": request.user.is_authenticated,
+        })))
 
 
 @require_safe
@@ -56,15 +60,27 @@ def category(request, category_id: int, slug: str):
         return redirect(cat.get_absolute_url(), permanent=True)
     last_page = page_count(cat.topic_count, settings.TOPICS_PER_PAGE)
     page = parse_page(request, last_page)
-    return guest_page(request, key, lambda: render(request, "forum/category.html", {
-        "category": cat,
-        "topics": queries.list_category_topics(cat, page),
-        "page": page,
-        "last_page": last_page,
-        "page_links": page_links(page, last_page),
-        "can_start": permissions.can_start_topic(request.user, cat),
-        "following": request.user.is_authenticated and is_following_category(request.user, cat),
-    }))
+    return guest_page(request, key, lambda: with_unread_marks(request, render(
+        request, "forum/category.html", {
+            "category": cat,
+            "topics": queries.list_category_topics(cat, page),
+            "page": page,
+            "last_page": last_page,
+            "page_links": page_links(page, last_page),
+            "can_start": permissions.can_start_topic(request.user, cat),
+            "following": request.user.is_authenticated
+            and is_following_category(request.user, cat),
+            "unread_slots": request.user.is_authenticated,
+        })))
+
+
+@login_required
+@require_POST
+def category_mark_read(request, category_id: int):
+    cat = queries.get_category(category_id)
+    actions_reading.mark_category_read(member=request.user, category=cat)
+    messages.success(request, f"Every topic in {cat.title} is marked read.")
+    return see_other(cat.get_absolute_url())
 
 
 @require_safe
@@ -81,15 +97,31 @@ def topic(request, topic_id: int, slug: str):
     if slug != t.slug:
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(t.get_absolute_url() + query, permanent=True)
+    if landing := _first_unread_url(request, t):
+        return redirect(landing)
     page = parse_page(request, t.page_count)
     touch_presence(member=request.user, topic=t)
     if request.user.is_authenticated:
         _seen_notifications(request.user, t, page)
+        shown = min(page * settings.POSTS_PER_PAGE, t.post_count)
+        actions_reading.record_topic_read(member=request.user, topic=t, position=shown)
     count_view(t.pk)
     if request.user.is_authenticated and not request.htmx:
         return HttpResponse(render_member_topic(request, t, page))
     return guest_page(request, key, lambda: render(request, "forum/topic.html",
                                                    topic_context(request, t, page)))
+
+
+def _first_unread_url(request, t) -> str | None:
+    """Where a member opening a topic by its plain URL lands: the page holding their first
+    unread post, at that post. None (page 1, as for guests) when they have read it all or
+    never opened it, or when they asked for a page."""
+    if not request.user.is_authenticated or request.htmx or "page" in request.GET:
+        return None
+    unread = queries.get_topic_unread(request.user, t)
+    if unread is None or unread.never_read:
+        return None
+    return unread.url
 
 
 def _seen_notifications(member, t, page: int) -> None:
@@ -221,6 +253,7 @@ def topic_reply(request, topic_id: int):
     except Invalid as error:
         form.add_error("body" if error.field == "body" else None, error.message)
         return render_reply(request, t, form, status=400)
+    actions_reading.record_own_reply_read(member=request.user, post=new)
     if not request.htmx:
         return see_other(new.get_absolute_url())
     t.refresh_from_db()

@@ -79,8 +79,12 @@ def test_a_member_sees_a_new_reply_as_soon_as_it_is_acknowledged(make_member, ma
     topic = make_topic()
     client = signed_in(reader)
     assert "Fresh words" not in client.get(topic.get_absolute_url()).content.decode()
-    post_reply(author=writer, topic=topic, body="Fresh words")
-    assert "Fresh words" in client.get(topic.get_absolute_url()).content.decode()
+    reply = post_reply(author=writer, topic=topic, body="Fresh words")
+    # The reader has read the page before, so they land on the new reply.
+    response = client.get(topic.get_absolute_url(), follow=True)
+    assert response.redirect_chain == [(f"{topic.get_absolute_url()}?page=1#post-{reply.pk}",
+                                        302)]
+    assert "Fresh words" in response.content.decode()
 
 
 def test_a_flash_message_reaches_only_the_member_it_was_for(make_member, make_topic):
