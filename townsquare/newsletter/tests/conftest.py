@@ -65,9 +65,14 @@ def link_in(message, kind: str) -> str:
 def run_queued_tasks() -> None:
     """Run every queued task (and those they queue) with the worker's own loop, without
     its clock."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    from unittest import mock
 
-    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default",
-           startup_delay=False, max_tasks=None, worker_id="newsletter-tests",
-           excluded_queue_names=[]).run()
+    from django_tasks_db.management.commands import db_worker
+
+    # The test's transaction lives on the database connection: the worker's tidying of old
+    # connections between tasks would close it (PostgreSQL), so here it leaves them alone.
+    with mock.patch.object(db_worker, "close_old_connections", lambda: None):
+        db_worker.Worker(queue_names=["*"], interval=0, batch=True, backend_name="default",
+                         startup_delay=False, max_tasks=None, worker_id="newsletter-tests",
+                         excluded_queue_names=[]).run()
 
