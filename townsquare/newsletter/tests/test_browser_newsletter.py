@@ -84,9 +84,12 @@ def confirmation_path(message) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_visitor_subscribes_from_the_banner_and_confirms_from_the_email(live_server,
+                                                                            make_topic,
                                                                             scheme):
     from playwright.sync_api import expect
 
+    story = make_topic(title="Ferry timetable extended", source_name="The Valley Courier",
+                       source_url="https://courier.example/ferry")
     findings = []
     with chromium() as browser:
         page = browser.new_context(color_scheme=scheme).new_page()
@@ -97,6 +100,13 @@ def test_a_visitor_subscribes_from_the_banner_and_confirms_from_the_email(live_s
         expect(page.get_by_role("heading", level=1)).to_have_text("The Townsquare newsletter")
         findings += axe_findings(page, "newsletter page")
 
+        # A guest reading a news story finds the banner under its opening post.
+        page.goto(live_server.url + story.get_absolute_url())
+        expect(page.locator(".post-opening .newsletter-banner")).to_be_visible()
+        expect(page.locator(".post-opening .attribution")).to_contain_text(
+            "from The Valley Courier")
+        findings += axe_findings(page, "news topic with the banner")
+
         # Subscribe from the banner: htmx swaps it for the status message.
         banner = page.locator(".newsletter-banner")
         banner.get_by_label("Email address").fill("visitor@example.org")
@@ -104,8 +114,8 @@ def test_a_visitor_subscribes_from_the_banner_and_confirms_from_the_email(live_s
         banner.get_by_role("button", name="Subscribe").click()
         expect(page.locator(".newsletter-banner [role=status]")).to_contain_text(
             "Check your inbox")
-        assert page.url == live_server.url + "/newsletter/"
-        findings += axe_findings(page, "newsletter page after subscribing")
+        assert page.url == live_server.url + story.get_absolute_url()  # no page change
+        findings += axe_findings(page, "news topic after subscribing")
 
         # The email's link shows a button; pressing it confirms.
         (message,) = mail.outbox
