@@ -8,6 +8,7 @@ from townsquare.core.errors import NotFound
 from townsquare.core.links import url_for
 from townsquare.core.pagination import page_count
 from townsquare.forum.models import Post, Topic
+from townsquare.forum.permissions import visible_levels
 from townsquare.notifications.models import MemberFollow
 
 from .models import User
@@ -40,18 +41,21 @@ class Page:
     last: int
 
 
-def list_member_topics(member: User, page: int) -> Page:
-    """The member's topics that everyone may see, newest first."""
-    rows = Topic.objects.filter(author=member, hidden=False)
+def list_member_topics(member: User, page: int, viewer) -> Page:
+    """The member's topics that the viewer may see (not hidden, not in a category private to
+    them), newest first."""
+    rows = Topic.objects.filter(author=member, hidden=False,
+                                category__read_role__in=visible_levels(viewer))
     return _page(rows, page, lambda rows: rows.select_related("category").only(
         "slug", "title", "created", "category__title").order_by("-created", "-pk"))
 
 
-def list_member_posts(member: User, page: int) -> Page:
-    """The member's posts that everyone may see (not hidden, not deleted, not in a hidden
-    topic), newest first."""
+def list_member_posts(member: User, page: int, viewer) -> Page:
+    """The member's posts that the viewer may see (not hidden, not deleted, not in a hidden
+    topic or a category private to them), newest first."""
     rows = Post.objects.filter(author=member, hidden=False, deleted__isnull=True,
-                               topic__hidden=False)
+                               topic__hidden=False,
+                               topic__category__read_role__in=visible_levels(viewer))
     return _page(rows, page, lambda rows: rows.select_related("topic").only(
         "created", "position", "topic__title").order_by("-created", "-pk"))
 

@@ -91,8 +91,8 @@ def member(request, username: str):
         query = request.GET.urlencode()
         return redirect(profile.get_absolute_url() + (f"?{query}" if query else ""),
                         permanent=True)
-    topics = queries.list_member_topics(profile, _page_number(request, "topics"))
-    posts = queries.list_member_posts(profile, _page_number(request, "posts"))
+    topics = queries.list_member_topics(profile, _page_number(request, "topics"), request.user)
+    posts = queries.list_member_posts(profile, _page_number(request, "posts"), request.user)
     context = {
         "profile": profile, "own": request.user.pk == profile.pk,
         "topics": topics, "topic_pages": _page_nav(request, "topics", topics),

@@ -28,15 +28,18 @@ MEMBERS = [
     ("elif", Role.MEMBER, "Maps, charts and too much coffee."),
 ]
 
+# (title, slug, description, who may start topics, who may read: "" for everyone)
 CATEGORIES = [
     ("News desk", "news-desk", "Stories adapted by our editors from partner newspapers.",
-     Role.EDITOR),
+     Role.EDITOR, ""),
     ("Environment", "environment", "Climate, land, water and the living world.",
-     Role.MEMBER),
+     Role.MEMBER, ""),
     ("Science & technology", "science-technology", "Research, engineering and gadgets.",
-     Role.MEMBER),
+     Role.MEMBER, ""),
     ("Community lounge", "community-lounge", "Introductions, off-topic chat and site feedback.",
-     Role.MEMBER),
+     Role.MEMBER, ""),
+    ("Moderators' room", "moderators-room", "Private: moderators and administrators only.",
+     Role.MODERATOR, Role.MODERATOR),
 ]
 
 STORY_TITLE = "Restored marshes in the Lower Vell basin pass 1,200 km² after a wet spring"
@@ -138,11 +141,11 @@ def load_demo() -> dict[str, int]:
         user.save()
         members[username] = user
     categories = {}
-    for position, (title, slug, description, start_role) in enumerate(CATEGORIES):
+    for position, (title, slug, description, start_role, read_role) in enumerate(CATEGORIES):
         categories[slug], _ = Category.objects.get_or_create(
             slug=slug,
             defaults={"title": title, "description": description, "position": position,
-                      "start_role": start_role},
+                      "start_role": start_role, "read_role": read_role},
         )
     _demo_image("image.png", (46, 110, 92), "Lower Vell, flooded meadows")
     _demo_image("image-1.png", (58, 90, 140), "Survey map: restored marsh")
@@ -193,8 +196,15 @@ def load_demo() -> dict[str, int]:
                    body=f"Week {week}: peak flow came on day {week % 7 + 1}; "
                         f"nothing unusual beyond a {week % 5 + 1} cm overnight rise.",
                    created=now - timedelta(days=60) + timedelta(days=week))
+    private = start_topic(
+        author=members["priya"], category=categories["moderators-room"],
+        title="Handling the marsh thread if it heats up",
+        body="If the marsh thread turns into a flame war, let's lock it for an hour rather "
+             "than hide posts. Objections?", created=now - timedelta(hours=3))
+    post_reply(author=members["admin"], topic=private, body="Agreed. A note in the thread "
+               "saying why it is locked, please.", created=now - timedelta(hours=2))
     _demo_desk(categories["news-desk"], story, now)
-    return {"members": len(members), "topics": topics + 1, "posts": total_posts + 46}
+    return {"members": len(members), "topics": topics + 2, "posts": total_posts + 48}
 
 
 DESK_QUEUE = [

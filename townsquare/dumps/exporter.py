@@ -30,10 +30,12 @@ def _users():
 
 def _categories():
     for c in Category.objects.order_by("pk").values(
-            "pk", "title", "slug", "description", "parent_id", "position"):
+            "pk", "title", "slug", "description", "parent_id", "position", "start_role",
+            "read_role"):
         yield {"id": c["pk"], "title": c["title"], "slug": c["slug"],
                "description": c["description"], "parent_id": c["parent_id"],
-               "position": c["position"]}
+               "position": c["position"], "start_role": c["start_role"],
+               "read_role": c["read_role"]}
 
 
 def _topics():

@@ -191,11 +191,16 @@ class _Import:
     def read_categories(self) -> None:
         for line in self.lines("categories.jsonl"):
             line.require("id", "title", "slug")
+            roles = {"start_role": line.text("start_role", default=Role.MEMBER),
+                     "read_role": line.text("read_role")}
+            for name, role in roles.items():
+                if role not in Role.values and not (name == "read_role" and role == ""):
+                    raise line.fail(f"{name} {role!r} is not one of {', '.join(Role.values)}")
             category = Category(
                 pk=self.categories.add(line, line.id()),
                 title=line.text("title", max_length=120), slug=line.text("slug", max_length=120),
                 description=line.text("description"), position=line.whole("position"),
-                parent_id=self.categories.get(line, "parent_id", required=False),
+                parent_id=self.categories.get(line, "parent_id", required=False), **roles,
             )
             self.category_rows[category.pk] = category
 

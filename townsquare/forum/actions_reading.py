@@ -10,10 +10,10 @@ the truth, and a view that shows nothing past it writes nothing.
 from django.db import connection
 from django.utils import timezone
 
-from townsquare.core.errors import Forbidden
+from townsquare.core.errors import Forbidden, NotFound
 
 from .models import Category, CategoryRead, Post, Topic, TopicRead
-from .permissions import can_view_topic, is_member
+from .permissions import can_view_category, can_view_topic, is_member
 from .queries import known_read, remember_read
 
 
@@ -50,6 +50,8 @@ def mark_category_read(*, member, category: Category) -> CategoryRead:
     """Every topic in the category counts as read up to now: one row, however many topics."""
     if not is_member(member):
         raise Forbidden("Sign in to mark topics read.")
+    if not can_view_category(member, category):
+        raise NotFound("That category does not exist.")
     mark = CategoryRead(member=member, category=category, marked_at=timezone.now())
     CategoryRead.objects.bulk_create([mark], update_conflicts=True,
                                      unique_fields=["member", "category"],

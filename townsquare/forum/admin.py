@@ -7,7 +7,8 @@ from .models import Category, Post, PostRevision, Topic
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("title", "slug", "position", "start_role", "topic_count", "post_count")
+    list_display = ("title", "slug", "position", "start_role", "read_role", "topic_count",
+                    "post_count")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("topic_count", "post_count", "last_activity", "version")
 

@@ -23,6 +23,7 @@ def _post_event(post: Post) -> dict:
             "entry": live_entry(post)._asdict(),
             # A new post's topic row was read before the post was counted in it.
             "topic": {"hidden": topic.hidden, "locked": topic.locked,
+                      "read_role": topic.category.read_role,
                       "post_count": max(topic.post_count, post.position)}}
 
 

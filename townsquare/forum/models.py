@@ -16,6 +16,11 @@ class Category(models.Model):
     position = models.IntegerField(default=0)
     # Who may start topics here: members anywhere, editors only on a news desk category.
     start_role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Who may read it: everyone, guests included (""), or members of this role and above. A
+    # private category, its topics and posts are missing for everybody else: lists, pages,
+    # notifications, digests and profiles alike.
+    read_role = models.CharField(max_length=16, choices=[("", "Everyone"), *Role.choices],
+                                 default="", blank=True)
     # Counters kept by the actions that change them, so lists never count rows.
     topic_count = models.PositiveIntegerField(default=0)
     post_count = models.PositiveIntegerField(default=0)
@@ -32,6 +37,14 @@ class Category(models.Model):
 
     def get_absolute_url(self):
         return url_for("category", self.pk, self.slug)
+
+    @property
+    def readers_note(self) -> str:
+        """Who may read a private category, in words ("" for a public one)."""
+        return {Role.MEMBER: "Signed-in members only",
+                Role.EDITOR: "Editors, moderators and administrators only",
+                Role.MODERATOR: "Moderators and administrators only",
+                Role.ADMIN: "Administrators only"}.get(self.read_role, "")
 
 
 class Topic(models.Model):

@@ -15,8 +15,25 @@ def is_moderator(user) -> bool:
     return is_member(user) and user.has_role(Role.MODERATOR)
 
 
+def visible_levels(user) -> tuple[str, ...]:
+    """The `Category.read_role` values whose categories the user may read: "" (everyone)
+    for all, then every role the member has (a moderator is an editor and a member too)."""
+    if not is_member(user):
+        return ("",)
+    return ("", *(role for role in Role.values if user.has_role(role)))
+
+
+def reader_level(user) -> str:
+    """What the user may read, as one word for cache keys: "guest" or their highest role."""
+    return visible_levels(user)[-1] or "guest"
+
+
+def can_view_category(user, category) -> bool:
+    return not category.read_role or (is_member(user) and user.has_role(category.read_role))
+
+
 def can_view_topic(user, topic) -> bool:
-    return not topic.hidden or is_moderator(user)
+    return can_view_category(user, topic.category) and (not topic.hidden or is_moderator(user))
 
 
 def can_view_post(user, post) -> bool:
@@ -30,7 +47,8 @@ def can_reply(user, topic) -> bool:
 
 
 def can_start_topic(user, category) -> bool:
-    return is_member(user) and user.has_role(category.start_role)
+    return (is_member(user) and user.has_role(category.start_role)
+            and can_view_category(user, category))
 
 
 def can_quote(user, post) -> bool:

@@ -21,20 +21,22 @@ TOPIC_SECONDS = 3600
 KNOWN_READ_SECONDS = 3600
 
 
-def get_category(category_id: int) -> Category:
-    try:
-        return Category.objects.get(pk=category_id)
-    except Category.DoesNotExist:
-        raise NotFound("That category does not exist.") from None
+def get_category(category_id: int, user) -> Category:
+    """A category the user may read (a private one is missing for everybody else)."""
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None or not permissions.can_view_category(user, category):
+        raise NotFound("That category does not exist.")
+    return category
 
 
-def list_categories() -> QuerySet[Category]:
-    return Category.objects.all()
+def list_categories(user) -> QuerySet[Category]:
+    return Category.objects.filter(read_role__in=permissions.visible_levels(user))
 
 
-def list_latest_topics(limit: int = 15) -> QuerySet[Topic]:
+def list_latest_topics(user, limit: int = 15) -> QuerySet[Topic]:
     return (
-        Topic.objects.filter(hidden=False)
+        Topic.objects.filter(hidden=False,
+                             category__read_role__in=permissions.visible_levels(user))
         .select_related("category", "author", "last_poster")
         .order_by("-last_activity")[:limit]
     )
@@ -91,14 +93,6 @@ def list_visible_posts(user, ids: list[int]) -> list[Post]:
     rows = (Post.objects.filter(pk__in=ids, deleted__isnull=True)
             .select_related("topic", "topic__category").order_by("topic_id", "position"))
     return [p for p in rows if permissions.can_view_post(user, p)]
-
-
-def list_member_recent_posts(member, limit: int = 20) -> QuerySet[Post]:
-    return (
-        Post.objects.filter(author=member, hidden=False, topic__hidden=False)
-        .select_related("topic")
-        .order_by("-created")[:limit]
-    )
 
 
 def list_recommended_replies(topic: Topic) -> list[Post]:
@@ -233,16 +227,17 @@ def remember_read(member_id: int, topic_id: int, position: int) -> None:
 # Stamps: the few columns that decide whether a cached page is still right, read with plain
 # SQL because building an ORM query costs more than running it on a cache hit.
 
-def get_topic_stamp(topic_id: int) -> tuple[str, bool, int, int] | None:
-    """(slug, hidden, post_count, version) of a topic, or None."""
-    return _one(f"SELECT slug, hidden, post_count, version FROM {Topic._meta.db_table} "
-                "WHERE id = %s", [topic_id])
+def get_topic_stamp(topic_id: int) -> tuple[str, bool, int, int, str] | None:
+    """(slug, hidden, post_count, version, its category's read_role) of a topic, or None."""
+    return _one(f"SELECT t.slug, t.hidden, t.post_count, t.version, c.read_role "
+                f"FROM {Topic._meta.db_table} t JOIN {Category._meta.db_table} c "
+                "ON c.id = t.category_id WHERE t.id = %s", [topic_id])
 
 
-def get_category_stamp(category_id: int) -> tuple[str, int, int] | None:
-    """(slug, topic_count, version) of a category, or None."""
-    return _one(f"SELECT slug, topic_count, version FROM {Category._meta.db_table} "
-                "WHERE id = %s", [category_id])
+def get_category_stamp(category_id: int) -> tuple[str, int, int, str] | None:
+    """(slug, topic_count, version, read_role) of a category, or None."""
+    return _one(f"SELECT slug, topic_count, version, read_role "
+                f"FROM {Category._meta.db_table} WHERE id = %s", [category_id])
 
 
 def get_forum_stamp() -> tuple:

@@ -40,8 +40,9 @@ def home(request):
     return guest_page(request, key, lambda: with_unread_marks(request, render(
         request, "forum/home.html", {
             "stamp": stamp,
-            "categories": queries.list_categories(),
-            "latest": queries.list_latest_topics(),
+            "reader_level": permissions.reader_level(request.user),
+            "categories": queries.list_categories(request.user),
+            "latest": queries.list_latest_topics(request.user),
             "unread_slots": request.user.is_authenticated,
         })))
 
@@ -50,12 +51,12 @@ def home(request):
 def category(request, category_id: int, slug: str):
     stamp = queries.get_category_stamp(category_id) if is_guest(request) else None
     key = None
-    if stamp and stamp[0] == slug and (page := _page_number(request, stamp[1],
-                                                             settings.TOPICS_PER_PAGE)):
+    if stamp and stamp[0] == slug and not stamp[3] and (
+            page := _page_number(request, stamp[1], settings.TOPICS_PER_PAGE)):
         key = f"page:category:{category_id}:v{stamp[2]}:p{page}"
     if hit := cached_guest_page(request, key):
         return hit
-    cat = queries.get_category(category_id)
+    cat = queries.get_category(category_id, request.user)
     if slug != cat.slug:
         return redirect(cat.get_absolute_url(), permanent=True)
     last_page = page_count(cat.topic_count, settings.TOPICS_PER_PAGE)
@@ -77,7 +78,7 @@ def category(request, category_id: int, slug: str):
 @login_required
 @require_POST
 def category_mark_read(request, category_id: int):
-    cat = queries.get_category(category_id)
+    cat = queries.get_category(category_id, request.user)
     actions_reading.mark_category_read(member=request.user, category=cat)
     messages.success(request, f"Every topic in {cat.title} is marked read.")
     return see_other(cat.get_absolute_url())
@@ -87,7 +88,7 @@ def category_mark_read(request, category_id: int):
 def topic(request, topic_id: int, slug: str):
     stamp = queries.get_topic_stamp(topic_id)
     key = None
-    if stamp and stamp[0] == slug and not stamp[1] and is_guest(request) and (
+    if stamp and stamp[0] == slug and not stamp[1] and not stamp[4] and is_guest(request) and (
             page := _page_number(request, stamp[2], settings.POSTS_PER_PAGE)):
         key = f"page:topic:{topic_id}:v{stamp[3]}:p{page}"
     if hit := cached_guest_page(request, key):

@@ -31,7 +31,9 @@ def reader_variant(event, conn) -> ReaderKind | None:
     if event.kind not in POST_EVENTS:
         return None
     data = event.data
-    topic = SimpleNamespace(**data["topic"])
+    fields = dict(data["topic"])
+    category = SimpleNamespace(read_role=fields.pop("read_role", ""))
+    topic = SimpleNamespace(category=category, **fields)
     if conn.user is None:
         member_id = None
     else:  # only whether it is their own post matters, not who they are

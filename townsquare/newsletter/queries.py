@@ -28,10 +28,11 @@ class Pick:
 
 
 def visible_topics() -> QuerySet[Topic]:
-    """Topics anyone may read: not hidden, with their opening post shown."""
+    """Topics anyone may read: not hidden, not in a private category, with their opening
+    post shown."""
     opening = Post.objects.filter(topic=OuterRef("pk"), position=1, hidden=False,
                                   deleted__isnull=True)
-    return Topic.objects.filter(hidden=False).filter(Exists(opening))
+    return Topic.objects.filter(hidden=False, category__read_role="").filter(Exists(opening))
 
 
 def list_digest_topics(start: datetime, end: datetime, limit: int) -> list[Pick]:

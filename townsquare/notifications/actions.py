@@ -110,6 +110,8 @@ def notify_reaction(*, post: Post, member, kind: str) -> None:
     prefs = Preferences.objects.filter(member_id=author_id).first()
     if prefs is not None and not prefs.notify_reactions:
         return
+    if post.topic.category.read_role and not permissions.can_view_topic(post.author, post.topic):
+        return  # the category became private to the author since they wrote
     if Ignore.objects.filter(member_id=author_id, ignored=member).exists() or \
             TopicWatch.objects.filter(member_id=author_id, topic_id=post.topic_id,
                                       muted=True).exists():
@@ -204,6 +206,8 @@ def follow_after_posting(member, topic: Topic) -> None:
 
 
 def set_category_follow(*, member, category: Category, follow: bool) -> bool:
+    if not permissions.can_view_category(member, category):
+        raise NotFound("That category does not exist.")
     if follow:
         CategoryFollow.objects.get_or_create(member=member, category=category)
     else:

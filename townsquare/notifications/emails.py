@@ -54,7 +54,7 @@ def _claim(due, member_id: int) -> list[Notification]:
     mid-send never mails them twice) and return the ones still worth telling."""
     with transaction.atomic():
         rows = list(due.filter(recipient_id=member_id).select_for_update(of=("self",))
-                    .select_related("recipient", "actor", "topic", "post"))
+                    .select_related("recipient", "actor", "topic__category", "post"))
         Notification.objects.filter(pk__in=[n.pk for n in rows], emailed__isnull=True).update(
             emailed=timezone.now())
     if not rows or not rows[0].recipient.email or not rows[0].recipient.is_active:

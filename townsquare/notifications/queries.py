@@ -4,6 +4,8 @@ from django.core.cache import cache
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from townsquare.forum.permissions import visible_levels
+
 from .models import CategoryFollow, Ignore, Notification, Preferences, TopicWatch
 
 BELL_SECONDS = 3600
@@ -43,7 +45,10 @@ def bell_html(user) -> SafeString:
 
 
 def list_notifications(member):
-    return (Notification.objects.filter(recipient=member)
+    """The member's notifications, newest first; none about a topic in a category that has
+    become private to them since."""
+    return (Notification.objects.filter(
+        recipient=member, topic__category__read_role__in=visible_levels(member))
             .select_related("actor", "topic", "post")
             .defer("post__body", "post__html")
             .order_by("-updated", "-id"))

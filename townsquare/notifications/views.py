@@ -62,7 +62,7 @@ def notification_settings(request):
 @login_required
 @require_POST
 def topic_watch(request, topic_id: int):
-    topic = Topic.objects.filter(pk=topic_id).first()
+    topic = Topic.objects.select_related("category").filter(pk=topic_id).first()
     if topic is None:
         raise NotFound("That topic does not exist.")
     actions.set_topic_watch(member=request.user, topic=topic,

@@ -85,6 +85,9 @@ def test_the_demo_community_round_trips(tmp_path, settings):
     assert before == {t.pk: (t.post_count, t.last_activity, t.last_poster_id)
                       for t in Topic.objects.all()}
     assert html_before == dict(Post.objects.values_list("pk", "html"))
+    # Who may read and start topics where comes back too: a private room stays private.
+    room = Category.objects.get(slug="moderators-room")
+    assert (room.read_role, room.start_role) == ("moderator", "moderator")
 
 
 def break_record(community, file, index, **changes):
@@ -109,6 +112,9 @@ BAD = [
     ("users", 1, {"username": "DESK"}, "users.jsonl:2: username 'DESK' is already taken"),
     ("users", 1, {"email": "DESK@example.org"}, "users.jsonl:2: email 'DESK@example.org' is"),
     ("users", 1, {"role": "overlord"}, "users.jsonl:2: role 'overlord' is not one of"),
+    ("categories", 0, {"read_role": "everyone"},
+     "categories.jsonl:1: read_role 'everyone' is not one of"),
+    ("categories", 0, {"start_role": 3}, "categories.jsonl:1: 'start_role' must be a string"),
     ("users", 0, {"password_hash": "plain-text"}, "users.jsonl:1: 'password_hash' is not in"),
     ("topics", 0, {"category_id": 6}, "topics.jsonl:1: category_id 6 does not match any"),
     ("topics", 0, {"title": ...}, "topics.jsonl:1: missing required field 'title'"),

@@ -18,7 +18,7 @@ from townsquare.forum.actions_reading import (
     record_own_reply_read,
     record_topic_read,
 )
-from townsquare.forum.models import CategoryRead, TopicRead
+from townsquare.forum.models import CategoryRead, Topic, TopicRead
 from townsquare.forum.queries import list_unread
 from townsquare.forum.unread import fill_unread_marks
 
@@ -47,7 +47,8 @@ def long_topic(make_member, make_topic, add_replies):
     """A topic of 45 posts (three pages) by others."""
     topic = make_topic(title="Long read")
     replies = add_replies(topic, 44, authors=[make_member(), make_member()])
-    topic.refresh_from_db()
+    # As the topic page has it: with its category (whose read_role decides who may see it).
+    topic = Topic.objects.select_related("category").get(pk=topic.pk)
     return topic, replies
 
 

@@ -44,6 +44,25 @@ def test_a_missing_or_hidden_topic_has_no_stream(make_topic, client, make_member
     assert status == 200 and headers["content-type"].startswith("text/event-stream")
 
 
+def test_a_private_categorys_topic_streams_only_to_its_readers(make_topic, make_category,
+                                                               client, make_member):
+    room = make_category("Moderators' room", read_role="moderator")
+    mod = make_member("mo", role="moderator")
+    topic = make_topic(author=mod, category=room)
+    assert stream(f"/live/t/{topic.pk}/")[0] == 404
+    member = make_member()
+    assert stream(f"/live/t/{topic.pk}/", cookies=session_cookie(client, member))[0] == 404
+
+    def reply():
+        post_reply(author=make_member("admin", role="admin"), topic=topic, body="Seen it")
+
+    status, _, text = stream(f"/live/t/{topic.pk}/", cookies=session_cookie(client, mod),
+                             during=reply, until=has("post_added"))
+    (_, _, data), = [e for e in events_in(text) if e[1] == "post_added"]
+    # A moderator reads the room and may reply there: the post comes with its controls.
+    assert status == 200 and "Seen it" in data["html"] and "quote-link" in data["html"]
+
+
 @pytest.mark.parametrize("path", ["/live/nothing/", "/live/t/abc/", "/live/t/1/2/",
                                   "/live/t/" + "9" * 30 + "/", "/"])
 def test_a_path_that_names_no_topic_is_not_found(path):

@@ -93,6 +93,14 @@ def test_hidden_topics_and_hidden_or_deleted_posts_are_left_out(make_topic, acti
     assert picked(now - timedelta(days=1), now) == [("Some replies hidden", 1, 0)]
 
 
+def test_topics_in_private_categories_are_left_out(make_topic, make_category, activity):
+    now = timezone.now()
+    room = make_category("Members' club", read_role="member")
+    activity(make_topic(title="For members only", category=room), replies=9)
+    activity(make_topic(title="For everyone"), replies=1)
+    assert picked(now - timedelta(days=1), now) == [("For everyone", 1, 0)]
+
+
 def test_reactions_on_hidden_posts_do_not_count(make_topic, activity, people):
     now = timezone.now()
     topic = make_topic(title="Reacted")
