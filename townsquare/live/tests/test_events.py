@@ -69,7 +69,7 @@ def test_writes_publish_what_readers_need(make_member, make_topic, published):
     added = events[0].data
     assert (added["post"], added["page"], added["author"]) == (reply.pk, 1, ada.pk)
     assert "<em>news</em>" in added["entry"]["shared"]
-    assert added["topic"] == {"hidden": False, "locked": False, "post_count": 2}
+    assert added["topic"] == {"hidden": False, "locked": False, "read_role": "", "post_count": 2}
     assert "Haha 1" in events[1].data["html"]
     assert "corrected" in events[2].data["entry"]["shared"]
     deleted = events[3].data["entry"]
