@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -92,6 +93,22 @@ def sign_in(username: str) -> dict[str, str]:
     return cookies
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def page_status(url: str, cookies: dict[str, str]) -> int:
+    """The status a signed-in member gets for `url`, redirects not followed."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    try:
+        with opener.open(urllib.request.Request(url, headers={"Cookie": cookie})) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def wrk(url: str, seconds: int, *, cookies=None, script=None, connections=16) -> dict:
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if cookies:
@@ -161,14 +178,18 @@ def measure(posts: int, seconds: int) -> dict:
         hot_pages = max(int(n) for n in re.findall(r"\?page=(\d+)", html))
         normal = urllib.request.urlopen(f"{BASE}/t/{hot + 1}/x/").url
         category = urllib.request.urlopen(f"{BASE}/c/1/x/").url
-        pages = {"home": BASE + "/", "category": category, "topic": normal,
-                 "hot topic, first page": hot_url, "hot topic, last page":
+        # Topic pages by number: a member opening a topic's plain address is sent on to their
+        # first unread post, so the plain address would measure that redirect.
+        pages = {"home": BASE + "/", "category": category, "topic": f"{normal}?page=1",
+                 "hot topic, first page": f"{hot_url}?page=1", "hot topic, last page":
                  f"{hot_url}?page={hot_pages}"}
         topic_size = len(urllib.request.urlopen(normal).read())
         for url in pages.values():  # warm caches and connections
             urllib.request.urlopen(url).read()
         results = {"ceiling": wrk(f"{BASE}/_bench/ceiling/?size={topic_size}", seconds)}
         member = sign_in("member2")
+        for url in pages.values():  # wrk counts a redirect as a success: make sure of a page
+            assert page_status(url, member) == 200, url
         for name, url in pages.items():
             results[f"{name} (guest)"] = wrk(url, seconds)
             results[f"{name} (member)"] = wrk(url, seconds, cookies=member)
