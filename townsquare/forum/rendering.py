@@ -114,7 +114,7 @@ def render_page(request, topic, page: int, *, can_reply: bool,
     collecting to quote)."""
     key = f"posts:{topic.pk}:v{topic.version}:p{page}"
     entries = versioned_page_part(key, lambda: _page_posts(topic, page), PART_SECONDS)
-    mine = get_member_reactions(request.user, [e.pk for e in entries])
+    mine = get_member_reactions(request.user, [e.pk for e in entries], topic_id=topic.pk)
     shared = _timed_shared(key, entries)
     join = partial(_join, request, topic, my_reactions=mine, can_reply=can_reply,
                    collected=collected)

@@ -10,7 +10,10 @@ what it received (nor does restoring it give it again), so both ways agree. Reac
 one's own post never count (they are refused anyway).
 """
 
+from functools import partial
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -26,6 +29,7 @@ from townsquare.notifications.actions import notify_reaction
 
 from .models import Kind, Reaction
 from .permissions import can_react
+from .queries import reacted_key
 
 
 def react_to_post(*, member, post: Post, kind: str) -> str | None:
@@ -48,6 +52,10 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
             result = kind
         else:
             Reaction.objects.create(post=post, user=member, kind=kind, created=timezone.now())
+            # Pages look for the member's reactions only in topics they reacted in: forget
+            # that list now, and again once committed (a page may have read it in between).
+            cache.delete(reacted_key(member.pk))
+            transaction.on_commit(partial(cache.delete, reacted_key(member.pk)))
             notify_reaction(post=post, member=member, kind=kind)
             result = kind
         _add_reputation(post, member, weight(result) - weight(before))

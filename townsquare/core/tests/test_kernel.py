@@ -50,3 +50,45 @@ def test_rate_limits_refuse_past_the_limit(settings):
     with pytest.raises(RateLimited):
         check_rate("post", "someone")
     check_rate("post", "someone-else")
+
+
+def test_a_page_token_unmasks_to_the_cookie_secret_and_differs_each_time():
+    from django.middleware.csrf import _unmask_cipher_token, get_token
+
+    from townsquare.core.shell import csrf_token
+
+    first = RequestFactory().get("/")
+    secret = _unmask_cipher_token(get_token(first))  # Django makes the secret
+    tokens = set()
+    for _ in range(50):
+        request = RequestFactory().get("/")
+        request.META["CSRF_COOKIE"] = secret
+        token = csrf_token(request)
+        assert csrf_token(request) == token  # one token per page, however many forms
+        assert len(token) == 64 and token.isalnum()
+        assert _unmask_cipher_token(token) == secret
+        assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+        tokens.add(token)
+    assert len(tokens) == 50  # masked afresh for every response
+
+
+def test_a_request_without_a_secret_gets_one_from_django():
+    from django.middleware.csrf import _unmask_cipher_token
+
+    from townsquare.core.shell import csrf_token
+
+    request = RequestFactory().get("/")
+    token = csrf_token(request)
+    assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+
+
+def test_random_characters_cover_the_alphabet_evenly():
+    from collections import Counter
+
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+
+    from townsquare.core.shell import random_chars
+
+    drawn = Counter(random_chars(62 * 400))
+    assert set(drawn) == set(CSRF_ALLOWED_CHARS)
+    assert max(drawn.values()) < 2 * min(drawn.values())

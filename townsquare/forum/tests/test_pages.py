@@ -83,8 +83,10 @@ def test_page_query_counts_stay_the_same_with_ten_times_the_rows(
         # replies in the topic they open, so the page marks those read (an update) and reads
         # the bell again. Read tracking adds one read of the member's unread marks to each
         # list page, and to the topic page the read of where their unread posts begin (they
-        # never opened it: page 1) and the upsert of how far they have now read.
-        assert small == (7, 7, 14 - PRESENCE_IN_REDIS)
+        # never opened it: page 1) and the upsert of how far they have now read. This member
+        # reacted in the topic: which topics they reacted in (cached per member), then their
+        # reactions on the page.
+        assert small == (7, 7, 15 - PRESENCE_IN_REDIS)
     else:
         # a cache miss: the page's version stamp, then the page's own reads.
         assert small == (3, 3, 4 - PRESENCE_IN_REDIS)
@@ -148,14 +150,27 @@ def test_a_members_warm_pages_skip_the_shared_reads(client, make_member, make_to
     cold = [count_queries(client, url) for url in urls]
     warm = [count_queries(client, url) for url in urls]
     # home: session, member, stamp; category: session, member, category; topic: session,
-    # member, the topic's stamp, the member's reactions (presence is written once a minute;
+    # member, the topic's stamp (the member's reactions are read only in topics they reacted
+    # in, and which those are is cached per member; presence is written once a minute;
     # the topic row, the page's shell and its post list come from the cache until the
     # topic changes; which topics the member has drafts in is cached per member, and so are
     # their bell, what they follow and whom they ignore: one read each when cold). Read
     # tracking: each list page reads the member's unread marks; the topic page, cold, reads
     # where their unread posts begin and records how far they read; warm, the position they
     # are known to have read to is remembered, so it reads and writes nothing more.
-    assert cold == [7, 7, 12 - PRESENCE_IN_REDIS] and warm == [4, 4, 4]
+    assert cold == [7, 7, 12 - PRESENCE_IN_REDIS] and warm == [4, 4, 3]
+
+
+def test_a_member_who_reacted_in_a_topic_reads_their_reactions_there(
+        client, make_member, make_topic):
+    topic = make_topic()
+    member = make_member()
+    react_to_post(member=member, post=topic.posts.get(), kind="haha")
+    client.force_login(member)
+    url = topic.get_absolute_url()
+    count_queries(client, url)
+    # session, member, the topic's stamp, the member's reactions on the page.
+    assert count_queries(client, url) == 4
 
 
 def test_a_cached_guest_page_costs_one_query(client, make_topic):

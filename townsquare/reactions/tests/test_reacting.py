@@ -139,3 +139,26 @@ def test_members_see_react_buttons_only_on_others_posts(client, make_member, pos
     assert 'class="react-form"' not in client.get(post.topic.get_absolute_url()).content.decode()
     client.force_login(make_member())
     assert 'class="react-form"' in client.get(post.topic.get_absolute_url()).content.decode()
+
+
+def test_a_reaction_shows_pressed_on_a_page_the_member_saw_before_reacting(
+        client, make_member, make_topic, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from townsquare.reactions.queries import reacted_topics
+
+    member = make_member()
+    first, second = make_topic(body="First story"), make_topic(body="Second story")
+    client.force_login(member)
+    url = second.get_absolute_url() + "?page=1"
+    assert 'aria-pressed="true"' not in client.get(url).content.decode()
+    assert second.pk not in reacted_topics(member.pk)  # now cached: no reactions here
+    react_to_post(member=member, post=first.posts.get(), kind="love")
+    react_to_post(member=member, post=second.posts.get(), kind="thanks")
+    html = client.get(url).content.decode()
+    assert 'value="thanks" aria-pressed="true"' in html
+    assert reacted_topics(member.pk) == {first.pk, second.pk}
+    cache.clear()
+    with django_assert_num_queries(1):  # which topics, once; then cached
+        assert reacted_topics(member.pk) == {first.pk, second.pk}
+        assert reacted_topics(member.pk) == {first.pk, second.pk}
