@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "townsquare.core.middleware.MemberMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -137,9 +137,9 @@ else:
     # (post HTML ~2 KB, topic rows, member links) in "default", whole guest pages (~35 KB)
     # in "pages". Member page shells and ready posts are kept by core/memo.py instead.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "default": {"BACKEND": "townsquare.core.cache.LocalCache",
                     "LOCATION": "parts", "OPTIONS": {"MAX_ENTRIES": 10000}},
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "pages": {"BACKEND": "townsquare.core.cache.LocalCache",
                   "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 1000}},
     }
 

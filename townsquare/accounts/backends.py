@@ -6,14 +6,21 @@ times what the database spends answering it, so both are plain SQL; everything e
 checks, session writes, permissions) is Django's own code.
 """
 
+import copy
+
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
+
+from townsquare.core.memo import LocalMemo
 
 from .models import User
 
 _USER_FIELDS = list(User._meta.concrete_fields)
 _USER_ATTNAMES = [f.attname for f in _USER_FIELDS]
 _user_reader = None
+# Members built from a row, by the row's every value: the same row read again (the same
+# member's next page) is copied rather than converted and constructed anew.
+_built = LocalMemo(2000)
 
 
 def _read_user(pk):
@@ -39,10 +46,29 @@ def _read_user(pk):
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for index, conv, col in converters:
-        values[index] = conv(values[index], col, connection)
-    return User.from_db("default", _USER_ATTNAMES, values)
+    try:
+        user = _built.get(row)
+        remember = True
+    except TypeError:  # a value the driver gives as a dict or list: build it every time
+        user, remember = None, False
+    if user is None:
+        values = list(row)
+        for index, conv, col in converters:
+            values[index] = conv(values[index], col, connection)
+        user = User.from_db("default", _USER_ATTNAMES, values)
+        if not remember:
+            return user
+        _built.put(row, user)
+    return _fresh_copy(user)
+
+
+def _fresh_copy(user: User) -> User:
+    """A copy of a remembered member that a request may change freely."""
+    fresh = copy.copy(user)
+    for name, value in vars(fresh).items():
+        if isinstance(value, dict | list):
+            setattr(fresh, name, copy.deepcopy(value))
+    return fresh
 
 
 class MemberBackend(ModelBackend):

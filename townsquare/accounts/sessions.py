@@ -4,9 +4,17 @@ Every request a member makes loads their session; building the ORM query for tha
 read by primary key costs several times what the database spends answering it.
 """
 
+import copy
+
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connection
 from django.utils import timezone
+
+from townsquare.core.memo import LocalMemo
+
+# Sessions decoded, by their stored text (signed: the same text always decodes the same), so
+# a member's every page does not check the signature and unpack the same data again.
+_decoded = LocalMemo(2000)
 
 
 class SessionStore(DatabaseSessionStore):
@@ -23,4 +31,8 @@ class SessionStore(DatabaseSessionStore):
         if row is None:
             self._session_key = None
             return {}
-        return self.decode(row[0])
+        data = _decoded.get(row[0])
+        if data is None:
+            data = self.decode(row[0])
+            _decoded.put(row[0], data)
+        return copy.deepcopy(data)

@@ -11,6 +11,7 @@ import logging
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
@@ -100,3 +101,12 @@ class TolerantRedisCache(RedisCache):
         except RedisError as error:
             _warn(error)
             return False
+
+
+class LocalCache(LocMemCache):
+    """Django's local-memory cache without its per-key memcached compatibility check (a
+    Python loop over every character of the key, on each of the dozen reads of a member's
+    page). Townsquare's keys are its own: short, ASCII, no spaces."""
+
+    def validate_key(self, key):
+        pass

@@ -1,6 +1,21 @@
+from django.contrib.auth.middleware import AuthenticationMiddleware, get_user
 from django.shortcuts import render
 
 from .errors import ActionError
+
+
+class MemberMiddleware(AuthenticationMiddleware):
+    """Django's authentication middleware, with the signed-in member (or the anonymous user)
+    looked up at once instead of behind a lazy proxy.
+
+    Every page shows who is signed in, so the lookup is never saved; the proxy only costs:
+    each attribute read through it is a Python-level detour (a member's topic page makes
+    dozens). Django's `request.auser` stays as it was.
+    """
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = get_user(request)
 
 
 class ActionErrorMiddleware:

@@ -88,3 +88,33 @@ def test_a_new_member_is_signed_in_on_every_page_after_registering(client):
                                           "email": "newreader@example.org", "next": "/"})
     assert response.status_code in (302, 303)
     assert whoami(client)
+
+
+def test_a_remembered_member_is_read_afresh_when_their_row_changes(make_member):
+    from townsquare.accounts.models import User
+
+    member = make_member("Bea", role="member")
+    backend = MemberBackend()
+    first = backend.get_user(member.pk)
+    first.avatar["tampered"] = True  # a request changing its own copy
+    first.display_name = "Changed in memory only"
+    again = backend.get_user(member.pk)
+    assert again is not first and "tampered" not in again.avatar
+    assert again.display_name == member.display_name
+    User.objects.filter(pk=member.pk).update(role="moderator")
+    assert backend.get_user(member.pk).role == "moderator"
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    assert backend.get_user(member.pk) is None
+
+
+def test_a_session_changed_in_one_request_does_not_change_the_next(make_member):
+    from townsquare.accounts.sessions import SessionStore
+
+    client = signed_in(make_member("Cy"))
+    key = client.cookies["sessionid"].value
+    first = SessionStore(key)
+    first["note"] = ["one"]
+    assert "note" not in SessionStore(key).load()
+    loaded = SessionStore(key).load()
+    loaded["_auth_user_id"] = "0"
+    assert SessionStore(key).load()["_auth_user_id"] != "0"
