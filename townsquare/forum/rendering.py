@@ -38,6 +38,7 @@ from .recommended import recommended_html
 PART_SECONDS = 24 * 3600
 KINDS = list(Kind.choices)
 CSRF_HOLE = hole("csrf")
+_END = "</footer>\n</article>\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +88,23 @@ class PagePost(NamedTuple):
     counts: str
     react: str
     quote: str
+    # Everything after the shared HTML as most readers see it (a member who may reply, on a
+    # post not their own, not a moderator), with CSRF holes: built once, so such a reader's
+    # view of the post is a lookup and a replace. Empty for a hidden or deleted post.
+    tail: str = ""
 
     @classmethod
     def of(cls, stamp: PostStamp, shared: str, topic_id: int) -> "PagePost":
         url = f"{url_for('topic_reply', topic_id)}?quote={stamp.pk}"
         quote = (f'<a class="quote-link" href="{url}#reply-area" hx-get="{url}" '
                  f'hx-target="#reply-area" hx-push-url="false">Quote</a>')
+        react = _reaction_block(stamp, with_form=True)
+        tail = "" if stamp.hidden or stamp.deleted else "".join((
+            react, quote, multiquote_button_html(post_id=stamp.pk, selected=False,
+                                                 csrf_token=CSRF_HOLE), _END))
         return cls(stamp.pk, stamp.author_id, stamp.hidden, stamp.deleted, stamp.opening,
                    stamp.self_deleted, stamp.created, shared,
-                   _reaction_block(stamp, with_form=False),
-                   _reaction_block(stamp, with_form=True), quote)
+                   _reaction_block(stamp, with_form=False), react, quote, tail)
 
     def controls(self, member_id: int | None, mine: str | None, token: str) -> str:
         if member_id is None or member_id == self.author_id:
@@ -234,6 +242,13 @@ def post_controls(entry: PagePost, reader: ReaderKind, *, token: str, edit_after
     if entry.hidden:
         return "</article>\n"
     moderator, own = reader.moderator, reader.member_id == entry.author_id
+    if entry.tail and reader.can_reply and not (own or moderator or selected) \
+            and reader.member_id is not None:
+        html = entry.tail
+        if mine:
+            html = html.replace(f'value="{mine}" aria-pressed="false"',
+                                f'value="{mine}" aria-pressed="true"', 1)
+        return html.replace(CSRF_HOLE, token)
     parts = []
     if entry.deleted:
         if moderator or (own and entry.self_deleted):
@@ -251,7 +266,7 @@ def post_controls(entry: PagePost, reader: ReaderKind, *, token: str, edit_after
     if moderator or (own and not reader.locked
                      and not (entry.opening and reader.post_count > 1)):
         parts.append(_post_form(entry.pk, "post_delete", "Delete", token))
-    parts.append("</footer>\n</article>\n")
+    parts.append(_END)
     return "".join(parts)
 
 
