@@ -58,7 +58,8 @@ def plan(posts: int, hot: int) -> tuple[int, int, list[int]]:
         n = min(rest, rng.randint(5, 45))
         sizes.append(n)
         rest -= n
-    sizes.insert(len(sizes) // 2, min(hot, posts))
+    # At the index meta.json names (len(sizes) // 2 once inserted).
+    sizes.insert((len(sizes) + 1) // 2, min(hot, posts))
     return members, categories, sizes
 
 
