@@ -208,3 +208,38 @@ def test_a_large_import_renders_in_worker_processes_with_the_same_result(
     import_dump(write_dump(**small_community, folder="pooled"))
     assert used == [True]
     assert list(Post.objects.order_by("pk").values_list("html", flat=True)) == inline
+
+
+@pytest.mark.parametrize("moment", [
+    "2026-11-24T08:15:00+00:00", "2026-11-24T08:15:00.123456+02:00", "1999-12-31T23:59:59-11:30"])
+def test_import_stores_times_exactly_as_the_orm_would(moment):
+    from datetime import datetime
+
+    from django.db import connection
+
+    from townsquare.dumps.rows import RowWriter
+    from townsquare.forum.models import Post
+
+    value = datetime.fromisoformat(moment)
+    convert = RowWriter(Post, ["created"]).converters[0]
+    assert convert(value) == connection.ops.adapt_datetimefield_value(value)
+
+
+def test_an_import_leaves_the_collector_and_the_page_cache_as_they_were(write_dump,
+                                                                         small_community):
+    import gc
+
+    from django.db import connection
+
+    def cache_size():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size" if connection.vendor == "sqlite" else "SELECT 1")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    import_dump(write_dump(**small_community))
+    assert gc.isenabled() and cache_size() == before
+    broken = {**small_community, "topics": ['{"id": 100, "category_id": 5,']}
+    with pytest.raises(DumpError):  # failing half way through
+        import_dump(write_dump(**broken, folder="broken"))
+    assert gc.isenabled() and cache_size() == before
