@@ -12,7 +12,6 @@ looked for only in the shell's own markup when it is rendered, never in the valu
 so a member who types those characters into a post cannot open a hole.
 """
 
-import os
 import re
 from collections.abc import Callable
 
@@ -20,6 +19,7 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_t
 from django.utils.safestring import SafeString, mark_safe
 
 from .memo import versioned_page_part
+from .randomness import random_bytes
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _HOLE_RE = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
@@ -35,9 +35,9 @@ def csrf_token(request) -> str:
 
 
 def _masked_token(request) -> str:
-    """What Django's `get_token` gives, with the random mask drawn from one read of the
-    system's random source instead of one per character (a read costs a system call, and a
-    member's every page asks for a token)."""
+    """What Django's `get_token` gives, with the random mask drawn from a block of the
+    system's random source (see randomness.py) instead of one read per character (a read
+    costs a system call, and a member's every page asks for a token)."""
     secret = request.META.get("CSRF_COOKIE")
     if secret is None or len(secret) != CSRF_SECRET_LENGTH:
         return get_token(request)  # no secret yet: Django makes one and sets the cookie
@@ -56,7 +56,7 @@ def random_chars(length: int) -> str:
     """`length` characters drawn uniformly from CSRF_ALLOWED_CHARS by a secure source."""
     chars, out = CSRF_ALLOWED_CHARS, []
     while len(out) < length:
-        out.extend(chars[b % len(chars)] for b in os.urandom(2 * length) if b < _UNBIASED)
+        out.extend(chars[b % len(chars)] for b in random_bytes(2 * length) if b < _UNBIASED)
     return "".join(out[:length])
 
 

@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +15,7 @@ from townsquare.core.links import url_for
 from townsquare.core.markup import quote_block
 from townsquare.core.pagecache import cached_guest_page, guest_page, is_guest
 from townsquare.core.pagination import page_count, page_links, parse_page
+from townsquare.core.randomness import token_hex
 from townsquare.core.ratelimit import check_rate
 from townsquare.core.shell import cached_shell, hole, holes
 from townsquare.drafts.queries import get_draft
@@ -209,7 +208,7 @@ def render_member_topic(request, t, page: int) -> str:
         "browsing": browsing_html(t),
         "user_nav": user_nav(request),
         "flash": flash(request),
-        "submit_token": uuid.uuid4().hex,
+        "submit_token": token_hex(),
         "reply_body": escape(draft.body) if draft else "",
         "quotes_note": quotes_note(t, draft),
         "watch": watch_html(request, t.pk),
@@ -217,7 +216,7 @@ def render_member_topic(request, t, page: int) -> str:
 
 
 def new_reply_form(*, page: int, body: str = "") -> ReplyForm:
-    return ReplyForm(initial={"body": body, "submit_token": uuid.uuid4().hex, "on_page": page})
+    return ReplyForm(initial={"body": body, "submit_token": token_hex(), "on_page": page})
 
 
 @require_safe
@@ -289,7 +288,7 @@ def topic_new(request):
     show_source = request.user.has_role("editor")
     if request.method == "GET":
         draft = get_draft(request.user, None)
-        initial = {"submit_token": uuid.uuid4().hex, "category": request.GET.get("category"),
+        initial = {"submit_token": token_hex(), "category": request.GET.get("category"),
                    "body": draft.body if draft else ""}
         form = TopicForm(initial=initial, categories=categories, show_source=show_source)
         return render(request, "forum/topic_new.html", {"form": form})
