@@ -70,11 +70,13 @@ def test_a_reused_confirmation_link_says_already_confirmed(client, pending):
         assert f"/newsletter/manage/{manage_token(subscriber)}/" in page
 
 
+# Named ids: a signed token carries the time it was made, so as its own id each
+# test process could collect a differently named test.
 @pytest.mark.parametrize("token", [
     "nonsense",
     "WzEsImFiYyJd:1vNzQx:made-up-signature",
     signing.dumps([1, "x"], salt="some.other.salt"),
-])
+], ids=["nonsense", "made-up-signature", "signed-for-something-else"])
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_forged_confirmation_link_is_400_with_a_reason(client, pending, token, method):
     subscriber, _ = pending
