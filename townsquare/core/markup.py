@@ -16,7 +16,6 @@ image sizes. Images from other sites are never loaded: they become plain links.
 """
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +25,7 @@ from cmarkgfm.cmark import Options
 from django.utils.html import escape
 
 from .charts import render_chart
+from .randomness import token_hex
 from .timefmt import time_element
 
 QUOTE_RE = re.compile(r"^\s*:{3,}\s*quote\s+(\d+)\s*$", re.MULTILINE)
@@ -154,7 +154,7 @@ class _Render:
 
     def __init__(self, quotes: dict[int, QuotedPost]):
         self.quotes = quotes
-        self.nonce = secrets.token_hex(8)
+        self.nonce = ""  # made with the first chart: most bodies have none
         self.charts: list[str] = []
 
     def parts(self, parts: list) -> str:
@@ -167,6 +167,7 @@ class _Render:
                 html.append(_markdown("\n".join(lines)))
                 lines = []
             if isinstance(part, _Chart):
+                self.nonce = self.nonce or token_hex(8)
                 self.charts.append(render_chart(part.source, len(self.charts) + 1))
                 html.append(f"<p>chart-{self.nonce}-{len(self.charts) - 1}</p>")
             elif isinstance(part, _Container):
@@ -285,7 +286,10 @@ def render_markdown(body: str, quotes: dict[int, QuotedPost] | None = None, *,
     to (width, height).
     """
     render = _Render(quotes or {})
-    html = render.parts(_parse_blocks(body))
+    if ":::" in body or "```" in body or "~~~" in body:
+        html = render.parts(_parse_blocks(body))
+    else:  # no container or code fence can begin: the body is one Markdown run
+        html = _markdown(body)
     html = sanitize(html.replace("<img ", '<img loading="lazy" decoding="async" '))
     html = _HEADING.sub(_demoted, html)
     if mentions:

@@ -126,3 +126,26 @@ def test_headings_in_a_post_sit_below_the_page_headings():
     assert "<h1" not in html and "<h2" not in html
     assert "<h3>Big</h3>" in html and "<h4>Smaller</h4>" in html
     assert "<h6>Deep</h6>" in html and "<h6>Deepest</h6>" in html
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(":`~ \n>-*#|[]()abc1@")), max_size=120))
+def test_a_body_without_fences_renders_as_the_block_parser_would(body):
+    # A body with no ":::", "```" or "~~~" (most posts) skips the container parser and is
+    # rendered as one Markdown run: for every such body the parser must agree.
+    from townsquare.core.markup import _markdown, _parse_blocks, _Render
+
+    if ":::" in body or "```" in body or "~~~" in body:
+        return
+    assert _Render({}).parts(_parse_blocks(body)) == _markdown(body)
+
+
+def test_each_render_with_charts_has_its_own_placeholder_secret():
+    from townsquare.core.markup import _Chart, _Render
+
+    first, second = _Render({}), _Render({})
+    for render in (first, second):
+        render.parts(["Some text", _Chart("type: bar\nMonth, Count\nJanuary, 1")])
+    assert len(first.nonce) == 16 and first.nonce != second.nonce
+    assert _Render({}).nonce == ""  # no chart, no secret drawn
