@@ -37,6 +37,12 @@ class User(AbstractUser):
     avatar = models.JSONField(default=dict, blank=True)
     # Left out of "Recently Browsing" lists when set.
     browse_invisibly = models.BooleanField(default=False)
+    # Name the current version of the member's own cached state: their bell's unread
+    # notifications, and the rest (what they follow and ignore, where they have drafts and
+    # reactions). Every change sets a new value; every process reads the row on each
+    # request (see state.py). The bell changes most, so it has a version of its own.
+    bell_version = models.BigIntegerField(default=0, editable=False)
+    state_version = models.BigIntegerField(default=0, editable=False)
 
     objects = MemberManager()
 

@@ -100,7 +100,7 @@ def member(request, username: str):
     }
     if request.user.is_authenticated and request.user.pk != profile.pk:
         context["following"] = queries.is_following(request.user, profile)
-        context["ignoring"] = profile.pk in ignored_ids(request.user.pk)
+        context["ignoring"] = profile.pk in ignored_ids(request.user)
     return render(request, "accounts/member.html", context)
 
 

@@ -1,23 +1,16 @@
 """Saving and clearing drafts and collected quotes; each keeps the member's index right."""
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
+from townsquare.accounts.state import state_changed
 from townsquare.core.errors import Invalid
 from townsquare.core.ratelimit import check_rate
 from townsquare.forum.queries import get_post
 
 from .models import Draft
-from .queries import index_key
 
 MAX_QUOTES = 10
-
-
-def _forget_index(member_id: int) -> None:
-    # After commit too: a reader between the write and the commit must not re-cache the old.
-    cache.delete(index_key(member_id))
-    transaction.on_commit(lambda: cache.delete(index_key(member_id)))
 
 
 def save_draft(*, member, topic, body: str) -> Draft:
@@ -27,9 +20,10 @@ def save_draft(*, member, topic, body: str) -> Draft:
                       f"(this one has {len(body):,}).", field="body")
     check_rate("draft", f"user:{member.pk}")
     with transaction.atomic():
-        draft, _ = Draft.objects.update_or_create(member=member, topic=topic,
-                                                  defaults={"body": body})
-        _forget_index(member.pk)
+        draft, created = Draft.objects.update_or_create(member=member, topic=topic,
+                                                        defaults={"body": body})
+        if created:  # the topics the member has drafts in changed (see queries.py)
+            state_changed([member])
     return draft
 
 
@@ -38,7 +32,7 @@ def clear_draft(*, member, topic) -> None:
     with transaction.atomic():
         deleted, _ = Draft.objects.filter(member=member, topic=topic).delete()
         if deleted:
-            _forget_index(member.pk)
+            state_changed([member])
 
 
 def toggle_quote(*, member, post_id: int) -> tuple[bool, list[int]]:
@@ -50,8 +44,8 @@ def toggle_quote(*, member, post_id: int) -> tuple[bool, list[int]]:
     if post.deleted:
         raise Invalid("That post was deleted; it can't be quoted.")
     with transaction.atomic():
-        draft, _ = Draft.objects.select_for_update().get_or_create(member=member,
-                                                                   topic=post.topic)
+        draft, created = Draft.objects.select_for_update().get_or_create(member=member,
+                                                                         topic=post.topic)
         ids = [i for i in draft.quote_ids if i != post.pk]
         selected = len(ids) == len(draft.quote_ids)
         if selected:
@@ -60,5 +54,6 @@ def toggle_quote(*, member, post_id: int) -> tuple[bool, list[int]]:
             ids.append(post.pk)
         draft.quote_ids = ids
         draft.save(update_fields=["quote_ids", "updated"])
-        _forget_index(member.pk)
+        if created:
+            state_changed([member])
     return selected, ids

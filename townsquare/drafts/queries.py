@@ -1,25 +1,18 @@
 """Reading drafts cheaply: a topic page asks on every member view whether there is one."""
 
-from django.core.cache import cache
+from townsquare.accounts.state import member_state
 
 from .models import Draft
 
 INDEX_SECONDS = 24 * 3600
 
 
-def index_key(member_id: int) -> str:
-    return f"drafts:index:{member_id}"
-
-
 def draft_topics(member) -> frozenset[int]:
-    """Ids of the topics the member has a draft in (0 for a new topic), cached per member."""
-    key = index_key(member.pk)
-    topics = cache.get(key)
-    if topics is None:
-        topics = frozenset(t or 0 for t in Draft.objects.filter(member=member)
-                           .values_list("topic_id", flat=True))
-        cache.set(key, topics, INDEX_SECONDS)
-    return topics
+    """Ids of the topics the member has a draft in (0 for a new topic), cached per member
+    (a draft made or deleted changes the member's state version)."""
+    return member_state(member, "drafts", lambda: frozenset(
+        t or 0 for t in Draft.objects.filter(member=member).values_list("topic_id", flat=True)),
+        INDEX_SECONDS)
 
 
 def get_draft(member, topic) -> Draft | None:

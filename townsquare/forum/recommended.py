@@ -47,7 +47,7 @@ def recommended_html(user, topic) -> str:
     section = versioned_page_part(key, lambda: _build(topic), SECTION_SECONDS)
     if not section.items:
         return ""
-    ignored = ignored_ids(user.pk) if user.is_authenticated else frozenset()
+    ignored = ignored_ids(user) if user.is_authenticated else frozenset()
     items = [html for author_id, html in section.items if author_id not in ignored]
     if not items:
         return ""

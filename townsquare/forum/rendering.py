@@ -218,7 +218,7 @@ def _join(request, topic, entries, shared_html, *, my_reactions, can_reply,
     token = csrf_token(request) if reader.member_id else ""
     # Authors may edit posts younger than this (moderators any); see can_edit_post.
     edit_after = time.time() - settings.POST_EDIT_WINDOW
-    ignored = ignored_ids(reader.member_id) if reader.member_id else frozenset()
+    ignored = ignored_ids(request.user) if reader.member_id else frozenset()
     parts = []
     for entry, shared in zip(entries, shared_html, strict=True):
         # A member the reader ignores: the post collapses behind a control that shows it.

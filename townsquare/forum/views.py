@@ -130,7 +130,7 @@ def _seen_notifications(member, t, page: int) -> None:
     from townsquare.notifications.actions import mark_seen_on_page
     from townsquare.notifications.queries import bell_state
 
-    if t.pk in bell_state(member.pk)["topics"]:
+    if t.pk in bell_state(member)["topics"]:
         per = settings.POSTS_PER_PAGE
         mark_seen_on_page(member=member, topic_id=t.pk, first=(page - 1) * per + 1,
                           last=page * per)

@@ -5,12 +5,12 @@ they exist exactly when it does. Nobody is notified about a post they cannot see
 member they ignore, in a topic they muted, or about their own doing.
 """
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from townsquare.accounts.models import User
+from townsquare.accounts.state import bell_changed, state_changed
 from townsquare.core.errors import Invalid, NotFound
 from townsquare.forum import permissions
 from townsquare.forum.models import Category, Mention, Post, PostQuote, Topic
@@ -30,22 +30,10 @@ Kind = Notification.Kind
 PRIORITY = [Kind.QUOTE, Kind.MENTION, Kind.REPLY, Kind.TOPIC]
 
 
-def bell_key(member_id: int) -> str:
-    return f"bell:{member_id}"
-
-
-def _changed(member_ids) -> None:
-    """Forget the cached bells of these members once the write commits."""
-    keys = [bell_key(pk) for pk in set(member_ids)]
-    _forget(keys)
-
-
-def _forget(keys: list[str]) -> None:
-    """Forget cached state now and again once the write commits (a reader in between may
-    have cached what was there before)."""
-    if keys:
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
+def _changed(members) -> None:
+    """These members' unread notifications changed: their cached bells are out of date (see
+    accounts/state.py)."""
+    bell_changed(members)
 
 
 # Notifying ------------------------------------------------------------------------------------
@@ -143,7 +131,7 @@ def open_notification(*, member, notification_id: int) -> Notification:
         raise NotFound("That notification does not exist.")
     if notification.read is None:
         Notification.objects.filter(pk=notification.pk).update(read=timezone.now())
-        _changed([member.pk])
+        _changed([member])
         live.publish_bell(member.pk)
     return notification
 
@@ -152,7 +140,7 @@ def mark_all_read(*, member) -> int:
     with transaction.atomic():
         count = Notification.objects.filter(recipient=member, read__isnull=True).update(
             read=timezone.now())
-        _changed([member.pk])
+        _changed([member])
         live.publish_bell(member.pk)
     return count
 
@@ -164,7 +152,7 @@ def mark_seen_on_page(*, member, topic_id: int, first: int, last: int) -> int:
         recipient=member, topic_id=topic_id, read__isnull=True,
         post__position__gte=first, post__position__lte=last).update(read=timezone.now())
     if count:
-        _changed([member.pk])
+        _changed([member])
         live.publish_bell(member.pk)
     return count
 
@@ -185,14 +173,12 @@ def set_topic_watch(*, member, topic: Topic, level: str) -> str:
     else:
         TopicWatch.objects.update_or_create(member=member, topic=topic,
                                             defaults={"muted": level == "mute"})
-    _watching_changed(member.pk)
+    _watching_changed(member)
     return level
 
 
-def _watching_changed(member_id: int) -> None:
-    from .queries import watch_key
-
-    _forget([watch_key(member_id)])
+def _watching_changed(member) -> None:
+    state_changed([member])
 
 
 def follow_after_posting(member, topic: Topic) -> None:
@@ -202,7 +188,7 @@ def follow_after_posting(member, topic: Topic) -> None:
     if prefs is None or prefs.follow_on_reply:
         _, created = TopicWatch.objects.get_or_create(member=member, topic=topic)
         if created:
-            _watching_changed(member.pk)
+            _watching_changed(member)
 
 
 def set_category_follow(*, member, category: Category, follow: bool) -> bool:
@@ -212,7 +198,7 @@ def set_category_follow(*, member, category: Category, follow: bool) -> bool:
         CategoryFollow.objects.get_or_create(member=member, category=category)
     else:
         CategoryFollow.objects.filter(member=member, category=category).delete()
-    _watching_changed(member.pk)
+    _watching_changed(member)
     return follow
 
 
@@ -239,8 +225,8 @@ def set_ignore(*, member, other: User, ignore: bool) -> bool:
                                         read__isnull=True).update(read=timezone.now())
         else:
             Ignore.objects.filter(member=member, ignored=other).delete()
-        _changed([member.pk])
-        _forget([f"ignoring:{member.pk}"])
+        _changed([member])
+        state_changed([member])
     return ignore
 
 

@@ -11,7 +11,7 @@ PERSONAL = 0
 
 
 def publish_bell(member_id: int) -> None:
-    from .queries import unread_count
+    from .queries import fresh_unread_count
 
-    publish(PERSONAL, "bell", lambda: {"unread": unread_count(member_id, fresh=True)},
+    publish(PERSONAL, "bell", lambda: {"unread": fresh_unread_count(member_id)},
             audience=f"member:{member_id}")

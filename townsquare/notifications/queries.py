@@ -2,10 +2,10 @@
 
 import functools
 
-from django.core.cache import cache
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from townsquare.accounts.state import member_state
 from townsquare.core.links import url_for
 from townsquare.core.shell import hole
 from townsquare.forum.permissions import visible_levels
@@ -16,24 +16,24 @@ BELL_SECONDS = 3600
 _ACTION_HOLE, _CSRF_HOLE, _COUNT_HOLE = hole("action"), hole("csrf"), hole("count")
 
 
-def bell_state(member_id: int) -> dict:
-    """{"unread": n, "topics": [ids of topics with unread notifications]}, from the cache
-    (each change forgets it) or one query."""
-    from .actions import bell_key
+def bell_state(member) -> dict:
+    """{"unread": n, "topics": [ids of topics with unread notifications]}, cached under the
+    member's bell version (each change sets a new one) or one query."""
 
-    state = cache.get(bell_key(member_id))
-    if state is None:
-        topics = list(Notification.objects.filter(recipient_id=member_id, read__isnull=True)
+    def build():
+        topics = list(Notification.objects.filter(recipient_id=member.pk, read__isnull=True)
                       .values_list("topic_id", flat=True)[:1000])
-        state = {"unread": len(topics), "topics": sorted(set(topics))}
-        cache.set(bell_key(member_id), state, BELL_SECONDS)
-    return state
+        return {"unread": len(topics), "topics": sorted(set(topics))}
+
+    return member_state(member, "bell", build, BELL_SECONDS, version=member.bell_version)
 
 
-def unread_count(member_id: int, *, fresh: bool = False) -> int:
-    if fresh:
-        return Notification.objects.filter(recipient_id=member_id, read__isnull=True).count()
-    return bell_state(member_id)["unread"]
+def unread_count(member) -> int:
+    return bell_state(member)["unread"]
+
+
+def fresh_unread_count(member_id: int) -> int:
+    return Notification.objects.filter(recipient_id=member_id, read__isnull=True).count()
 
 
 def bell_html(user) -> SafeString:
@@ -41,7 +41,7 @@ def bell_html(user) -> SafeString:
     (on every page a member sees, so put together from a piece made beforehand)."""
     from django.conf import settings
 
-    count = str(int(unread_count(user.pk)))
+    count = str(int(unread_count(user)))
     return mark_safe(_bell_template(settings.LIVE_STREAM_URL).replace(_COUNT_HOLE, count))
 
 
@@ -64,44 +64,29 @@ def list_notifications(member):
             .order_by("-updated", "-id"))
 
 
-def ignored_ids(member_id: int) -> frozenset[int]:
-    """Members this member ignores (cached; set_ignore forgets it)."""
-    key = f"ignoring:{member_id}"
-    found = cache.get(key)
-    if found is None:
-        found = frozenset(Ignore.objects.filter(member_id=member_id)
-                          .values_list("ignored_id", flat=True))
-        cache.set(key, found, BELL_SECONDS)
-    return found
+def ignored_ids(member) -> frozenset[int]:
+    """Members this member ignores (cached under their state version; set_ignore sets a
+    new one)."""
+    return member_state(member, "ignoring", lambda: frozenset(
+        Ignore.objects.filter(member_id=member.pk).values_list("ignored_id", flat=True)),
+        BELL_SECONDS)
 
 
-def watch_key(member_id: int) -> str:
-    return f"watching:{member_id}"
-
-
-def following(member_id: int) -> dict:
+def following(member) -> dict:
     """{"topics": {topic id: "follow" or "mute"}, "categories": set of category ids} the
-    member follows (cached; every change forgets it), so pages know their follow buttons
-    without a query."""
-    found = cache.get(watch_key(member_id))
-    if found is None:
-        found = {
-            "topics": {topic: "mute" if muted else "follow" for topic, muted in
-                       TopicWatch.objects.filter(member_id=member_id)
-                       .values_list("topic_id", "muted")},
-            "categories": set(CategoryFollow.objects.filter(member_id=member_id)
-                              .values_list("category_id", flat=True)),
-        }
-        cache.set(watch_key(member_id), found, BELL_SECONDS)
-    return found
-
-
-def topic_levels(member_id: int) -> dict[int, str]:
-    return following(member_id)["topics"]
+    member follows (cached under their state version; every change sets a new one), so
+    pages know their follow buttons without a query."""
+    return member_state(member, "watching", lambda: {
+        "topics": {topic: "mute" if muted else "follow" for topic, muted in
+                   TopicWatch.objects.filter(member_id=member.pk)
+                   .values_list("topic_id", "muted")},
+        "categories": set(CategoryFollow.objects.filter(member_id=member.pk)
+                          .values_list("category_id", flat=True)),
+    }, BELL_SECONDS)
 
 
 def topic_level(member, topic_id: int) -> str:
-    return topic_levels(member.pk).get(topic_id, "normal")
+    return following(member)["topics"].get(topic_id, "normal")
 
 
 def watch_html(request, topic_id: int) -> str:
@@ -123,7 +108,7 @@ def _watch_template(level: str) -> str:
 
 
 def is_following_category(member, category) -> bool:
-    return category.pk in following(member.pk)["categories"]
+    return category.pk in following(member)["categories"]
 
 
 def preferences(member) -> Preferences:

@@ -21,7 +21,7 @@ def notifications(request):
     rows = queries.list_notifications(request.user)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "notifications/list.html", {
-        "page": page, "unread": queries.unread_count(request.user.pk)})
+        "page": page, "unread": queries.unread_count(request.user)})
 
 
 @login_required

@@ -10,16 +10,14 @@ what it received (nor does restoring it give it again), so both ways agree. Reac
 one's own post never count (they are refused anyway).
 """
 
-from functools import partial
-
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from townsquare.accounts.models import User
+from townsquare.accounts.state import state_changed
 from townsquare.core.errors import Forbidden, Invalid, NotFound
 from townsquare.forum.actions import bump_post_version
 from townsquare.forum.live import publish_reactions
@@ -29,7 +27,6 @@ from townsquare.notifications.actions import notify_reaction
 
 from .models import Kind, Reaction
 from .permissions import can_react
-from .queries import reacted_key
 
 
 def react_to_post(*, member, post: Post, kind: str) -> str | None:
@@ -52,10 +49,9 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
             result = kind
         else:
             Reaction.objects.create(post=post, user=member, kind=kind, created=timezone.now())
-            # Pages look for the member's reactions only in topics they reacted in: forget
-            # that list now, and again once committed (a page may have read it in between).
-            cache.delete(reacted_key(member.pk))
-            transaction.on_commit(partial(cache.delete, reacted_key(member.pk)))
+            # Pages look for the member's reactions only in topics they reacted in (a list
+            # cached under the member's state version): this may add a topic to it.
+            state_changed([member])
             notify_reaction(post=post, member=member, kind=kind)
             result = kind
         _add_reputation(post, member, weight(result) - weight(before))

@@ -1,5 +1,6 @@
-from django.core.cache import cache
 from django.db import connection
+
+from townsquare.accounts.state import member_state
 
 from .models import Kind, Reaction
 
@@ -12,7 +13,7 @@ def get_member_reactions(member, post_ids, *, topic_id: int | None = None) -> di
     given: then a topic they never reacted in costs no query)."""
     if not member.is_authenticated or not post_ids:
         return {}
-    if topic_id is not None and topic_id not in reacted_topics(member.pk):
+    if topic_id is not None and topic_id not in reacted_topics(member):
         return {}
     # Plain SQL: on a member's topic view this is the one read besides session and user,
     # and building the ORM query cost several times running it.
@@ -31,16 +32,10 @@ def reaction_summary(counts: dict) -> list[tuple[str, str, int]]:
     return [(k, label, counts[k]) for k, label in KINDS if counts.get(k)]
 
 
-def reacted_key(member_id: int) -> str:
-    return f"reacted:{member_id}"
-
-
-def reacted_topics(member_id: int) -> frozenset[int]:
-    """The topics the member has reacted in (cached; giving a reaction forgets it). Most
-    topic pages a member opens hold none of their reactions: this spares those the query."""
-    found = cache.get(reacted_key(member_id))
-    if found is None:
-        found = frozenset(Reaction.objects.filter(user_id=member_id)
-                          .values_list("post__topic_id", flat=True).distinct())
-        cache.set(reacted_key(member_id), found, REACTED_SECONDS)
-    return found
+def reacted_topics(member) -> frozenset[int]:
+    """The topics the member has reacted in (cached under their state version, which a
+    first reaction in a topic changes). Most topic pages a member opens hold none of their
+    reactions: this spares those the query."""
+    return member_state(member, "reacted", lambda: frozenset(
+        Reaction.objects.filter(user_id=member.pk).values_list("post__topic_id", flat=True)
+        .distinct()), REACTED_SECONDS)

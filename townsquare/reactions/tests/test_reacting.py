@@ -152,13 +152,13 @@ def test_a_reaction_shows_pressed_on_a_page_the_member_saw_before_reacting(
     client.force_login(member)
     url = second.get_absolute_url() + "?page=1"
     assert 'aria-pressed="true"' not in client.get(url).content.decode()
-    assert second.pk not in reacted_topics(member.pk)  # now cached: no reactions here
+    assert second.pk not in reacted_topics(member)  # now cached: no reactions here
     react_to_post(member=member, post=first.posts.get(), kind="love")
     react_to_post(member=member, post=second.posts.get(), kind="thanks")
     html = client.get(url).content.decode()
     assert 'value="thanks" aria-pressed="true"' in html
-    assert reacted_topics(member.pk) == {first.pk, second.pk}
+    assert reacted_topics(member) == {first.pk, second.pk}
     cache.clear()
     with django_assert_num_queries(1):  # which topics, once; then cached
-        assert reacted_topics(member.pk) == {first.pk, second.pk}
-        assert reacted_topics(member.pk) == {first.pk, second.pk}
+        assert reacted_topics(member) == {first.pk, second.pk}
+        assert reacted_topics(member) == {first.pk, second.pk}
