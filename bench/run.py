@@ -223,19 +223,26 @@ def measure(sizes: list[int], seconds: int) -> list[dict]:
     """Every row for every dataset, the datasets served side by side and measured in turn.
 
     The machine's speed drifts (by a third within minutes, on a shared host), so numbers
-    taken minutes apart don't compare: each page is measured on each dataset back to back,
-    and the ceiling again before each page (shares are of the median).
+    taken minutes apart don't compare: rows that are compared with each other (a page on
+    each dataset; the first and last page of the hot topic) are measured interleaved, in
+    slices of a few seconds taken in turn, and the ceiling again before each page (shares
+    are of the median).
     """
     sites = []
     try:
         for i, posts in enumerate(sizes):
             sites.append(open_site(posts, PORT + 10 * i))
-        for name in PAGES:
+        for names in (["home"], ["category"], ["topic"],
+                      ["hot topic, first page", "hot topic, last page"]):
             for site in sites:
                 ceiling(site, seconds)
-                url = site["pages"][name]
-                site["results"][f"{name} (guest)"] = wrk(url, seconds)
-                site["results"][f"{name} (member)"] = wrk(url, seconds, cookies=site["member"])
+            for who in ("guest", "member"):
+                rows = [(site, f"{name} ({who})", site["pages"][name],
+                         site["member"] if who == "member" else None)
+                        for name in names for site in sites]
+                measured = interleaved([(url, cookies) for _, _, url, cookies in rows], seconds)
+                for (site, row, _, _), result in zip(rows, measured, strict=True):
+                    site["results"][row] = result
         for site in sites:
             ceiling(site, seconds)
             base, hot, writer = site["base"], site["hot"], site["writer"]
@@ -254,6 +261,22 @@ def measure(sizes: list[int], seconds: int) -> list[dict]:
         for site in sites:
             stop_server(site["server"])
     return [{key: value for key, value in site.items() if key != "server"} for site in sites]
+
+
+SLICE_SECONDS = 2
+
+
+def interleaved(jobs: list[tuple[str, dict | None]], seconds: int) -> list[dict]:
+    """wrk on each (url, cookies) in turn, SLICE_SECONDS at a time, until each has had
+    `seconds`: requests/s is the mean over its slices, p50 and p99 the median of them."""
+    slices: list[list[dict]] = [[] for _ in jobs]
+    for _ in range(max(1, seconds // SLICE_SECONDS)):
+        for taken, (url, cookies) in zip(slices, jobs, strict=True):
+            taken.append(wrk(url, SLICE_SECONDS, cookies=cookies))
+    return [{"rps": statistics.fmean(s["rps"] for s in taken),
+             "p50": statistics.median(s["p50"] for s in taken),
+             "p99": statistics.median(s["p99"] for s in taken),
+             "errors": sum(s["errors"] for s in taken)} for taken in slices]
 
 
 def mixed(site: dict, reply: str, seconds: int) -> dict:
@@ -278,10 +301,12 @@ def report(runs: list[dict], seconds: int) -> str:
              f"{seconds} s per row. The ceiling is the same server stack (Django, every "
              "middleware) returning a fixed body as large as the topic page.", "",
              "This machine's speed drifts (a shared host: its ceiling moves by a third within "
-             "minutes), so the datasets are served side by side and each page is measured on "
-             "each of them in turn, the sizes compared on requests/s taken back to back; the "
-             "ceiling is measured again before each page and shares are of the median of "
-             "those measurements.", "",
+             "minutes), so the datasets are served side by side, and the rows that are "
+             "compared (a page on each dataset; the hot topic's first and last page) are "
+             f"measured interleaved: {SLICE_SECONDS} s of each in turn until each has had "
+             f"{seconds} s. Requests/s is the mean over a row's slices, p50 and p99 the "
+             "median of them. The ceiling is measured again before each page and shares are "
+             "of the median of those measurements.", "",
              "Reproduce: `.venv/bin/python -m bench.run " +
              " ".join(f"--posts {r['posts']}" for r in runs) + "`", ""]
     for run in runs:
@@ -295,7 +320,10 @@ def report(runs: list[dict], seconds: int) -> str:
                   "| --- | ---: | ---: | ---: | ---: | ---: |",
                   f"| ceiling (median of {len(tops)}; {tops[0]:,.0f} to {tops[-1]:,.0f}) | "
                   f"{ceiling_of(run):,.0f} | 100% | | | |"]
-        for name, r in run["results"].items():
+        order = [f"{page} ({who})" for page in PAGES for who in ("guest", "member")]
+        rows = sorted(run["results"].items(),
+                      key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+        for name, r in rows:
             lines.append(f"| {name} | {r['rps']:,.0f} | {r['rps'] / ceiling_of(run):.0%} | "
                          f"{r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |")
         lines.append("")
