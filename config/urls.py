@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-urlpatterns = [
+from townsquare.core.routing import RememberingResolver
+
+urlpatterns = [RememberingResolver([
     path("admin/", admin.site.urls),
     path("", include("townsquare.accounts.urls")),
     path("", include("townsquare.reactions.urls")),
@@ -14,4 +16,4 @@ urlpatterns = [
     path("", include("townsquare.drafts.urls")),
     path("", include("townsquare.newsdesk.urls")),
     path("", include("townsquare.newsletter.urls")),
-]
+])]
