@@ -13,13 +13,20 @@ process looks under new keys and builds the facts afresh, and entries under old 
 never read again (they expire). A write that rolls back leaves the version as it was.
 """
 
+import time
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
 
+from townsquare.core.memo import LocalMemo
 from townsquare.core.randomness import random_bytes
 
 from .models import User
+
+# What a version holds never changes, so each process also keeps the values themselves
+# (a page asks for several, some more than once; the cache would unpickle each every time).
+# Callers treat them as read-only. Kept no longer than the cache would keep them.
+_kept = LocalMemo(20_000)
 
 
 def member_state(member: User, name: str, build: Callable[[], object], seconds: int, *,
@@ -28,10 +35,15 @@ def member_state(member: User, name: str, build: Callable[[], object], seconds: 
     `version` (their `state_version` unless given: the bell passes its own)."""
     version = member.state_version if version is None else version
     key = f"{name}:{member.pk}:v{version}"
+    now = time.monotonic()
+    kept = _kept.get(key)
+    if kept is not None and kept[1] > now:
+        return kept[0]
     found = cache.get(key)
     if found is None:
         found = build()
         cache.set(key, found, seconds)
+    _kept.put(key, (found, now + seconds))
     return found
 
 

@@ -153,3 +153,21 @@ def test_a_change_that_rolls_back_keeps_the_version(make_member):
         state_changed([member.pk])
         raise RuntimeError
     assert fresh(member).state_version == before
+
+
+def test_each_process_keeps_a_versions_values_no_longer_than_the_cache_would(make_member):
+    from django.core.cache import cache
+
+    member = make_member()
+    built = []
+
+    def state():
+        return member_state(member, "probe", lambda: built.append(1) or len(built), 60)
+
+    clock = [1000.0]
+    with mock.patch("townsquare.accounts.state.time.monotonic", lambda: clock[0]):
+        assert state() == 1
+        cache.clear()
+        assert state() == 1  # kept in the process: no unpickling, no query
+        clock[0] += 61
+        assert state() == 2  # past the cache's time: read again
