@@ -2,11 +2,14 @@
 
 Every page a member opens starts with two lookups: their session (see sessions.py) and their
 user row. Both are single-row reads by primary key, where building the ORM query costs several
-times what the database spends answering it, so both are plain SQL; everything else (password
-checks, session writes, permissions) is Django's own code.
+times what the database spends answering it, so both are plain SQL, and a process that has
+seen the session before reads both in one query (the session's member is known from its last
+decoding; see sessions.py). Everything else (password checks, session writes, permissions) is
+Django's own code.
 """
 
 import copy
+from contextvars import ContextVar
 
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
@@ -17,35 +20,37 @@ from .models import User
 
 _USER_FIELDS = list(User._meta.concrete_fields)
 _USER_ATTNAMES = [f.attname for f in _USER_FIELDS]
-_user_reader = None
+_converters = None
 # Members built from a row, by the row's every value: the same row read again (the same
 # member's next page) is copied rather than converted and constructed anew.
 _built = LocalMemo(2000)
+# User rows read along with the request's session, by member id: filled by the session's
+# read, taken by the member lookup right after; None outside MemberMiddleware.
+rows_read_with_session: ContextVar[dict | None] = ContextVar("rows_read_with_session",
+                                                             default=None)
+
+
+def user_columns(alias: str) -> str:
+    """The user table's columns, in model order, for a SELECT on `alias`."""
+    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in _USER_FIELDS)
 
 
 def _read_user(pk):
     """One user row by primary key as a model instance, or None."""
-    global _user_reader
-    if _user_reader is None:
-        # Built on first use, once the database connection's vendor is known.
-        table = User._meta.db_table
-        sql = "SELECT {} FROM {} WHERE {} = %s".format(
-            ", ".join(connection.ops.quote_name(f.column) for f in _USER_FIELDS),
-            connection.ops.quote_name(table),
-            connection.ops.quote_name(User._meta.pk.column),
-        )
-        converters = []
-        for index, field in enumerate(_USER_FIELDS):
-            col = field.get_col(table)
-            for conv in connection.ops.get_db_converters(col) + field.get_db_converters(col):
-                converters.append((index, conv, col))
-        _user_reader = (sql, converters)
-    sql, converters = _user_reader
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
+    taken = rows_read_with_session.get()
+    row = taken.pop(pk, None) if taken else None
     if row is None:
-        return None
+        table = connection.ops.quote_name(User._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {user_columns(table)} FROM {table} "
+                           f"WHERE {connection.ops.quote_name(User._meta.pk.column)} = %s",
+                           [pk])
+            row = cursor.fetchone()
+    return None if row is None else user_from_row(row)
+
+
+def user_from_row(row: tuple) -> User:
+    """A member from their row's raw values (as the database driver gives them)."""
     try:
         user = _built.get(row)
         remember = True
@@ -53,13 +58,25 @@ def _read_user(pk):
         user, remember = None, False
     if user is None:
         values = list(row)
-        for index, conv, col in converters:
+        for index, conv, col in _row_converters():
             values[index] = conv(values[index], col, connection)
         user = User.from_db("default", _USER_ATTNAMES, values)
         if not remember:
             return user
         _built.put(row, user)
     return _fresh_copy(user)
+
+
+def _row_converters() -> list:
+    global _converters
+    if _converters is None:  # once the database connection's vendor is known
+        table = User._meta.db_table
+        _converters = []
+        for index, field in enumerate(_USER_FIELDS):
+            col = field.get_col(table)
+            for conv in connection.ops.get_db_converters(col) + field.get_db_converters(col):
+                _converters.append((index, conv, col))
+    return _converters
 
 
 def _fresh_copy(user: User) -> User:
@@ -72,7 +89,8 @@ def _fresh_copy(user: User) -> User:
 
 
 class MemberBackend(ModelBackend):
-    """Django's model backend, with the per-request user lookup done in one plain query."""
+    """Django's model backend, with the per-request user lookup done in one plain query (or
+    none, when the session's read brought the row)."""
 
     def get_user(self, user_id):
         try:

@@ -1,6 +1,8 @@
 from django.contrib.auth.middleware import AuthenticationMiddleware, get_user
 from django.shortcuts import render
 
+from townsquare.accounts.backends import rows_read_with_session
+
 from .errors import ActionError
 
 
@@ -15,7 +17,11 @@ class MemberMiddleware(AuthenticationMiddleware):
 
     def process_request(self, request):
         super().process_request(request)
-        request.user = get_user(request)
+        token = rows_read_with_session.set({})  # the session's read may bring the user row
+        try:
+            request.user = get_user(request)
+        finally:
+            rows_read_with_session.reset(token)
 
 
 class ActionErrorMiddleware:

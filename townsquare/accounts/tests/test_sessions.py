@@ -118,3 +118,54 @@ def test_a_session_changed_in_one_request_does_not_change_the_next(make_member):
     loaded = SessionStore(key).load()
     loaded["_auth_user_id"] = "0"
     assert SessionStore(key).load()["_auth_user_id"] != "0"
+
+
+def sign_in_reads(client, url="/notifications/") -> list[str]:
+    """The SQL of the session and member reads of one request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [q["sql"] for q in ctx.captured_queries
+            if "django_session" in q["sql"] or 'FROM "accounts_user"' in q["sql"]]
+
+
+def test_a_members_later_pages_read_session_and_member_in_one_query(make_member):
+    from townsquare.accounts.models import User
+
+    member = make_member("Dee", bio="Reads the weather.")
+    member.last_login = timezone.now()
+    member.save()
+    client = signed_in(member)
+    response = client.get("/")
+    assert len(sign_in_reads(client)) == 1  # the process has seen this session
+    response = client.get("/notifications/")
+    read, orm = response.wsgi_request.user, User.objects.get(pk=member.pk)
+    for field in User._meta.concrete_fields:  # the joined row gives the same member
+        assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+
+
+def test_a_wrong_guess_of_whose_session_it_is_still_signs_in_its_owner(make_member):
+    from townsquare.accounts.sessions import _owner
+
+    owner, other = make_member("Eve"), make_member("Fay")
+    client = signed_in(owner)
+    client.get("/")
+    _owner.put(client.cookies["sessionid"].value, other.pk)  # as if it were Fay's
+    assert len(sign_in_reads(client)) == 2  # the guessed row is not used: Eve's is read
+    response = client.get("/notifications/")
+    assert response.wsgi_request.user.pk == owner.pk
+
+
+def test_a_deleted_or_changed_member_is_seen_on_their_next_page(make_member):
+    from townsquare.accounts.models import User
+
+    member = make_member("Gus")
+    client = signed_in(member)
+    assert whoami(client) and whoami(client)  # the second page reads both in one query
+    User.objects.filter(pk=member.pk).update(role="moderator")
+    assert client.get("/notifications/").wsgi_request.user.role == "moderator"
+    User.objects.filter(pk=member.pk).delete()
+    assert not whoami(client)
