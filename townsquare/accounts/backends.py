@@ -32,7 +32,14 @@ rows_read_with_session: ContextVar[dict | None] = ContextVar("rows_read_with_ses
 
 def user_columns(alias: str) -> str:
     """The user table's columns, in model order, for a SELECT on `alias`."""
-    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in _USER_FIELDS)
+    found = _columns.get((connection.vendor, alias))
+    if found is None:
+        found = _columns[connection.vendor, alias] = ", ".join(
+            f"{alias}.{connection.ops.quote_name(f.column)}" for f in _USER_FIELDS)
+    return found
+
+
+_columns: dict[tuple[str, str], str] = {}
 
 
 def _read_user(pk):
