@@ -371,7 +371,10 @@ def targets(runs: list[dict]) -> list[str]:
                 row(f"1,000,000 vs 40,000 posts within 10%: {name}", f"{ratio - 1:+.1%}",
                     ratio >= 0.9)
     lines += ["", "Reads while replies are written: see the last two rows of each table "
-              "(guests load a topic page while a member posts replies to another topic)."]
+              "(guests load a topic page while a member posts replies to another topic).",
+              "", "The reaction rows go through 5,000 posts in turn; the few non-2xx answers "
+              "there are the writer's reactions to their own posts, which the site refuses "
+              "(403)."]
     return lines
 
 
