@@ -1,0 +1,12 @@
+from django.db import models
+
+
+class RateCount(models.Model):
+    """How many times someone did something in one rate-limit window (see ratelimit.py)."""
+
+    key = models.CharField(primary_key=True, max_length=300)
+    count = models.PositiveIntegerField(default=0)
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"
