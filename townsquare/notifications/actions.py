@@ -30,12 +30,6 @@ Kind = Notification.Kind
 PRIORITY = [Kind.QUOTE, Kind.MENTION, Kind.REPLY, Kind.TOPIC]
 
 
-def _changed(members) -> None:
-    """These members' unread notifications changed: their cached bells are out of date (see
-    accounts/state.py)."""
-    bell_changed(members)
-
-
 # Notifying ------------------------------------------------------------------------------------
 
 def notify_new_post(post: Post, *, new_topic: bool = False, only: set[int] | None = None,
@@ -81,7 +75,7 @@ def notify_new_post(post: Post, *, new_topic: bool = False, only: set[int] | Non
                                      topic_id=post.topic_id, actor_id=author_id, created=now,
                                      updated=now))
         made = Notification.objects.bulk_create(made, ignore_conflicts=True)
-        _changed(n.recipient_id for n in made)
+        bell_changed(n.recipient_id for n in made)
         for notification in made:
             live.publish_bell(notification.recipient_id)
     if follow and only is None:
@@ -117,7 +111,7 @@ def notify_reaction(*, post: Post, member, kind: str) -> None:
     except IntegrityError:  # another reaction made it first: join that one
         grouped.update(others=F("others") + 1, actor=member, reaction=kind, updated=now)
         return
-    _changed([author_id])
+    bell_changed([author_id])
     live.publish_bell(author_id)
 
 
@@ -131,7 +125,7 @@ def open_notification(*, member, notification_id: int) -> Notification:
         raise NotFound("That notification does not exist.")
     if notification.read is None:
         Notification.objects.filter(pk=notification.pk).update(read=timezone.now())
-        _changed([member])
+        bell_changed([member])
         live.publish_bell(member.pk)
     return notification
 
@@ -140,7 +134,7 @@ def mark_all_read(*, member) -> int:
     with transaction.atomic():
         count = Notification.objects.filter(recipient=member, read__isnull=True).update(
             read=timezone.now())
-        _changed([member])
+        bell_changed([member])
         live.publish_bell(member.pk)
     return count
 
@@ -152,7 +146,7 @@ def mark_seen_on_page(*, member, topic_id: int, first: int, last: int) -> int:
         recipient=member, topic_id=topic_id, read__isnull=True,
         post__position__gte=first, post__position__lte=last).update(read=timezone.now())
     if count:
-        _changed([member])
+        bell_changed([member])
         live.publish_bell(member.pk)
     return count
 
@@ -173,12 +167,8 @@ def set_topic_watch(*, member, topic: Topic, level: str) -> str:
     else:
         TopicWatch.objects.update_or_create(member=member, topic=topic,
                                             defaults={"muted": level == "mute"})
-    _watching_changed(member)
-    return level
-
-
-def _watching_changed(member) -> None:
     state_changed([member])
+    return level
 
 
 def follow_after_posting(member, topic: Topic) -> None:
@@ -188,7 +178,7 @@ def follow_after_posting(member, topic: Topic) -> None:
     if prefs is None or prefs.follow_on_reply:
         _, created = TopicWatch.objects.get_or_create(member=member, topic=topic)
         if created:
-            _watching_changed(member)
+            state_changed([member])
 
 
 def set_category_follow(*, member, category: Category, follow: bool) -> bool:
@@ -198,7 +188,7 @@ def set_category_follow(*, member, category: Category, follow: bool) -> bool:
         CategoryFollow.objects.get_or_create(member=member, category=category)
     else:
         CategoryFollow.objects.filter(member=member, category=category).delete()
-    _watching_changed(member)
+    state_changed([member])
     return follow
 
 
@@ -225,7 +215,7 @@ def set_ignore(*, member, other: User, ignore: bool) -> bool:
                                         read__isnull=True).update(read=timezone.now())
         else:
             Ignore.objects.filter(member=member, ignored=other).delete()
-        _changed([member])
+        bell_changed([member])
         state_changed([member])
     return ignore
 
