@@ -16,9 +16,9 @@ never read again (they expire). A write that rolls back leaves the version as it
 import time
 from collections.abc import Callable, Iterable
 
-from django.core.cache import cache
+from django.core.cache import caches
 
-from townsquare.core.memo import LocalMemo
+from townsquare.core.memo import LocalMemo, is_process_local
 from townsquare.core.randomness import random_bytes
 
 from .models import User
@@ -39,8 +39,10 @@ def member_state(member: User, name: str, build: Callable[[], object], seconds: 
     kept = _kept.get(key)
     if kept is not None and kept[1] > now:
         return kept[0]
-    found = cache.get(key)
-    if found is None:
+    cache = caches["default"]
+    if is_process_local(cache):  # this worker's own: what _kept holds is all it would hold
+        found = build()
+    elif (found := cache.get(key)) is None:
         found = build()
         cache.set(key, found, seconds)
     _kept.put(key, (found, now + seconds))

@@ -58,6 +58,12 @@ class LocalMemo:
 pages_memo = LocalMemo(300)
 
 
+def is_process_local(cache) -> bool:
+    """True for a local-memory cache: it is this worker's own, so keeping a pickled copy there
+    of what a LocalMemo holds live would only double the memory."""
+    return isinstance(cache, LocMemCache)
+
+
 def versioned_page_part(key: str, build: Callable[[], object], seconds: int):
     """The immutable page-sized entry under `key`: from this worker, the shared cache, or
     `build` (whose result is then kept in both)."""
@@ -65,9 +71,8 @@ def versioned_page_part(key: str, build: Callable[[], object], seconds: int):
     if value is not _MISSING:
         return value
     shared = caches["pages"]
-    # A local-memory cache is this worker's own too: keeping a pickled copy there as well
-    # would only double the memory. A shared cache (Redis) spares other workers the build.
-    if isinstance(shared, LocMemCache):
+    # A shared cache (Redis) spares other workers the build.
+    if is_process_local(shared):
         value = build()
     elif (value := shared.get(key)) is None:
         value = build()
