@@ -46,17 +46,19 @@ def dataset(posts: int) -> Path:
     return folder
 
 
-def prepare(posts: int) -> tuple[dict, float, dict]:
-    data = ROOT / "bench" / "var" / f"{posts}"
+def prepare(posts: int, code: Path = ROOT, label: str = "") -> tuple[dict, float, dict]:
+    """A fresh data folder with the dataset imported by the code in `code` (timed)."""
+    data = ROOT / "bench" / "var" / f"{label}{posts}"
     shutil.rmtree(data, ignore_errors=True)
+    # The code to serve comes first on the path: another checkout's package shadows this one.
     env = {**os.environ, "TOWNSQUARE_DATA_DIR": str(data), "DEBUG": "false",
-           "ROOT_URLCONF": "bench.urls", "PYTHONPATH": str(ROOT),
+           "ROOT_URLCONF": "bench.urls", "PYTHONPATH": str(code),
            "RATE_LIMIT_POST": "100000000,60", "RATE_LIMIT_REACT": "100000000,60",
            "RATE_LIMIT_SIGNIN": "1000,60", "GUEST_PAGE_CACHE_SECONDS": "60"}
-    sh(TOWNSQUARE, "migrate", "--no-input", env=env)
+    sh(TOWNSQUARE, "migrate", "--no-input", env=env, cwd=code)
     folder = dataset(posts)
     started = time.perf_counter()
-    sh(TOWNSQUARE, "import", str(folder), env=env)
+    sh(TOWNSQUARE, "import", str(folder), env=env, cwd=code)
     seconds = time.perf_counter() - started
     meta = json.loads((folder / "meta.json").read_text())
     return env, seconds, meta
@@ -66,7 +68,7 @@ def start_server(env: dict, port: int = PORT) -> subprocess.Popen:
     server = subprocess.Popen([TOWNSQUARE, "serve", "--port", str(port), "--workers", "2",
                                "--no-worker"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+                              start_new_session=True, cwd=env["PYTHONPATH"])
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_bench/ceiling/?size=10",
@@ -176,9 +178,9 @@ def write_script(kind: str, path: str, cookies: dict, first: int = 0, span: int 
 PAGES = ("home", "category", "topic", "hot topic, first page", "hot topic, last page")
 
 
-def open_site(posts: int, port: int) -> dict:
+def open_site(posts: int, port: int, code: Path = ROOT, label: str = "") -> dict:
     """Import a dataset into a fresh data folder (timed) and serve it on `port`."""
-    env, import_seconds, meta = prepare(posts)
+    env, import_seconds, meta = prepare(posts, code, label)
     server = start_server(env, port)
     try:
         return _site(posts, port, server, import_seconds, meta)
