@@ -5,6 +5,7 @@ cache, email to the console. A site that outgrows one machine sets DATABASE_URL
 (PostgreSQL) and REDIS_URL (Redis) and runs more processes.
 """
 
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -171,6 +172,28 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER from `X-Forwarded-Proto` (meaning https) or `Name=value`."""
+    if not value:
+        return None
+    name, _, expected = (part.strip() for part in value.partition("="))
+    if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise ValueError(f"SECURE_PROXY_SSL_HEADER must be a header name, not {value!r}")
+    return "HTTP_" + name.upper().replace("-", "_"), expected or "https"
+
+
+# Behind HTTPS (SECURE_COOKIES) browsers are told to keep to HTTPS for a year (HSTS, sent on
+# HTTPS requests only). Plain HTTP is redirected only once the proxy says which requests came
+# over HTTPS: without that header every request looks plain and the redirect would loop.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env.str("SECURE_PROXY_SSL_HEADER", default=""))
+SECURE_SSL_REDIRECT = env.bool(
+    "SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE and bool(SECURE_PROXY_SSL_HEADER))
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

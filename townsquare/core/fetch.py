@@ -3,7 +3,10 @@
 A source URL is typed by an editor and redirects are chosen by strangers, so every hop is
 checked the same way: http or https only, no credentials in the URL, and the host name is
 resolved here and refused when any of its addresses is private, loopback, link-local or
-otherwise not public (unless NEWS_FETCH_ALLOW_PRIVATE is set). The connection then goes to
+otherwise not public (unless NEWS_FETCH_ALLOW_PRIVATE is set). A host written as a number is
+read the way a C resolver reads it (`2130706433`, `0177.0.0.1`, `0x7f.1` and `127.1` are all
+127.0.0.1), and an IPv6 address that carries an IPv4 one (NAT64, 6to4, Teredo, mapped,
+compatible, translated) is judged by the IPv4 address it carries. The connection then goes to
 the address that was checked — the name is not looked up a second time, so a DNS answer that
 changes between check and connect cannot redirect the request. Bodies are read in chunks up
 to a size cap (after decompression: a small gzip bomb stops at the cap too), within a time
@@ -14,6 +17,7 @@ may go. Every refusal is a FetchError whose message is written for the source's 
 """
 
 import ipaddress
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -99,13 +103,7 @@ def check_url(url: str) -> tuple[str, str, int]:
 
 def public_address(host: str, port: int) -> str:
     """The address to connect to for `host`, checked: all its addresses must be public."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise FetchError(f"The host name {host} could not be found.") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not addresses:
-        raise FetchError(f"The host name {host} could not be found.")
+    addresses = _addresses(host, port)
     if not settings.NEWS_FETCH_ALLOW_PRIVATE:
         for address in addresses:
             if not is_public(address):
@@ -114,11 +112,85 @@ def public_address(host: str, port: int) -> str:
     return addresses[0]
 
 
+def _addresses(host: str, port: int) -> list[str]:
+    if (literal := ip_literal(host)) is not None:
+        return [str(literal)]
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"The host name {host} could not be found.") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise FetchError(f"The host name {host} could not be found.")
+    return addresses
+
+
+_NUMBER_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
+
+
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `host` stands for when it is written as one, else None (a name).
+
+    IPv4 is read as inet_aton reads it: one to four dot-separated parts, each decimal, octal
+    (leading 0) or hex (0x), the last filling the remaining bytes; a trailing dot is allowed.
+    IPv6 may come in brackets and with a zone (`%eth0`, or `%25eth0` as URLs write it)."""
+    host = host.removeprefix("[").removesuffix("]")
+    if ":" in host:
+        try:
+            return ipaddress.IPv6Address(host.replace("%25", "%", 1))
+        except ValueError:
+            return None
+    parts = host.removesuffix(".").split(".")
+    if not 1 <= len(parts) <= 4 or not all(_NUMBER_PART.fullmatch(part) for part in parts):
+        return None
+    *leading, last = [int(part, 16 if part[:2].lower() == "0x" else 8 if part[0] == "0" else 10)
+                      for part in parts]
+    if any(number > 255 for number in leading) or last >= 256 ** (5 - len(parts)):
+        return None
+    value = last
+    for index, number in enumerate(leading):
+        value |= number << (24 - 8 * index)
+    return ipaddress.IPv4Address(value)
+
+
+# IPv6 ranges whose last 32 bits are an IPv4 address the packet ends up at.
+_CARRY_IPV4 = [ipaddress.IPv6Network(net) for net in (
+    "64:ff9b::/96",  # NAT64, the well-known prefix
+    "::ffff:0:0/96",  # IPv4-mapped
+    "::ffff:0:0:0/96",  # IPv4-translated (SIIT)
+    "::/96",  # IPv4-compatible (deprecated; also holds :: and ::1)
+)]
+# The rest of the translation prefix (the local-use 64:ff9b:1::/48 among it): where the IPv4
+# address sits depends on a prefix length chosen by the local network, so it cannot be read.
+_UNREADABLE = ipaddress.IPv6Network("64:ff9b::/32")
+
+
 def is_public(address: str) -> bool:
+    """Whether the site may connect to `address`: global, and so is any IPv4 address it carries
+    (for Teredo, both the server's and the client's)."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if ip.version == 6:
+        if carried := _carried_ipv4(ip):
+            return all(_is_global(v4) for v4 in carried)
+        if ip in _UNREADABLE:
+            return False
+    return _is_global(ip)
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    if any(ip in network for network in _CARRY_IPV4):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:  # the client's address is stored inverted; .teredo undoes it
+        return list(ip.teredo)
+    return []
+
+
+def _is_global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # Python's is_global misses a few ranges in some versions (IPv6 site-local, reserved).
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved
+                                 or (ip.version == 6 and ip.is_site_local))
 
 
 def _get_once(url: str, headers: dict[str, str], timeout: float):
