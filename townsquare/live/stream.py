@@ -27,6 +27,9 @@ from .render import sse
 
 PATH = re.compile(r"^/live/(?:t/(\d{1,18})|me)/$")
 SEND_SECONDS = 10
+# Every answer of this process: nothing in it is to be run, shown as a page, or framed.
+PROTECTION = [(b"x-content-type-options", b"nosniff"),
+              (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
 
 
 def _reader(cookies: dict, topic_id: int):
@@ -94,7 +97,7 @@ async def application(scope, receive, send):
     if scope["type"] != "http":
         return
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    common = _cors_headers(headers)
+    common = _cors_headers(headers) + PROTECTION
     match = PATH.match(scope["path"])
     if scope["method"] == "OPTIONS":
         return await _plain(send, 204, "", common + [
