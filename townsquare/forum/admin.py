@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import F
 
 from .actions import bump_category_version, bump_post_version, bump_topic_version
+from .actions_access import move_topic, set_category_read_role, set_topic_hidden
 from .models import Category, Post, PostRevision, Topic
 
 
@@ -13,7 +14,13 @@ class CategoryAdmin(admin.ModelAdmin):
     readonly_fields = ("topic_count", "post_count", "last_activity", "version")
 
     def save_model(self, request, obj, form, change):
+        read_role = obj.read_role
+        if change:  # who may read it is the action's to write: it tells the open streams
+            obj.read_role = form.initial.get("read_role", read_role)
         super().save_model(request, obj, form, change)
+        if change:
+            set_category_read_role(by=request.user, category=obj, read_role=read_role)
+            obj.read_role = read_role
         bump_category_version(obj.pk)
         # Topic pages show their category (breadcrumb, who may start topics): a rename must
         # reach them too. Rare, so one UPDATE over the category's topics is fine.
@@ -29,7 +36,15 @@ class TopicAdmin(admin.ModelAdmin):
     readonly_fields = ("post_count", "last_activity", "version", "views")
 
     def save_model(self, request, obj, form, change):
+        category, hidden = obj.category, obj.hidden
+        if change:  # who may read it is the actions' to write: they tell the open streams
+            obj.category_id = form.initial.get("category", category.pk)
+            obj.hidden = form.initial.get("hidden", hidden)
         super().save_model(request, obj, form, change)
+        if change:
+            move_topic(by=request.user, topic=obj, category=category)
+            set_topic_hidden(by=request.user, topic=obj, hidden=hidden)
+            obj.category, obj.hidden = category, hidden
         # Cached pages of the topic and its category must not outlive the change.
         bump_topic_version(obj.pk)
         bump_category_version(obj.category_id)

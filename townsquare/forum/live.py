@@ -5,7 +5,7 @@ the stream process puts together, per kind of reader, the same HTML the page wou
 (`rendering.post_controls`), leaving the CSRF hole for the page's script to fill.
 """
 
-from townsquare.live.events import publish
+from townsquare.live.events import ACCESS, HUB, publish
 
 from .models import Post
 from .rendering import PagePost, counts_html, live_entry
@@ -45,6 +45,19 @@ def publish_reactions(post: Post) -> None:
     audience = "moderators" if post.hidden else _audience(post)
     publish(post.topic_id, "reactions", lambda: {"post": post.pk, "html": counts_html(post)},
             audience=audience)
+
+
+def publish_topic_access(topic) -> None:
+    """A topic moved, hidden or shown: streams check at once who may still read it."""
+    publish(topic.pk, ACCESS, {"topic": topic.pk, "category": topic.category_id,
+                               "read_role": topic.category.read_role, "hidden": topic.hidden},
+            audience=HUB)
+
+
+def publish_category_access(category) -> None:
+    """A category's read rule changed: streams check the readers of each of its topics."""
+    publish(0, ACCESS, {"category": category.pk, "read_role": category.read_role},
+            audience=HUB)
 
 
 def entry_from_event(data: dict) -> PagePost:

@@ -23,8 +23,12 @@ from .models import Event
 
 log = logging.getLogger(__name__)
 
+# "access" events tell the stream processes that who may read a topic changed (a topic moved
+# or hidden, a category's read rule, a member's role or deactivation: see access.py). Their
+# audience is the hub itself: they are never sent to a reader.
+ACCESS, HUB = "access", "hub"
 # Kinds a reconnecting reader is not sent again: they only matter at the moment they happen.
-EPHEMERAL = {"typing", "presence"}
+EPHEMERAL = {"typing", "presence", ACCESS}
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
 """One stream process's readers, fed from the event log by one loop.
 
-The hub keeps the open connections by topic. One task tails the event log (events.py) and
-hands each event to the connections whose reader may see it; another, every
-LIVE_PRESENCE_SECONDS, vouches for the readers still here (presence), pushes a new Recently
-Browsing box when someone's presence expired, ends the streams of topics that were hidden
-meanwhile, and prunes the log. Database and Redis calls run in threads, never on the loop.
+The hub keeps the open connections by topic, and what the visibility rule reads of each topic
+and member (access.py). One task tails the event log (events.py) and hands each event to the
+connections whose reader may have it now; an "access" event in the log (a topic moved or
+hidden, a category's read rule, a member's role or deactivation) is applied at once, ending
+the streams of readers who may no longer read with `refresh`, then checked against the rows
+read afresh. Another task, every LIVE_PRESENCE_SECONDS, vouches for the readers still here
+(presence), pushes a new Recently Browsing box when someone's presence expired, reads every
+open topic's and member's access again (the safety net), and prunes the log. Database and
+Redis calls run in threads, never on the loop.
 """
 
 import asyncio
@@ -14,6 +18,11 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.db import close_old_connections
+
+from townsquare.forum.permissions import is_moderator
+
+from . import access
+from .events import ACCESS
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +38,11 @@ class Connection:
     """One open stream: who reads it, and what is waiting to be written to them."""
 
     __slots__ = ("topic_id", "user", "member_id", "moderator", "visible", "token", "queue",
-                 "dropped", "closed")
+                 "dropped", "closed", "admitted", "revoked")
 
-    def __init__(self, topic_id: int, user, moderator: bool):
+    def __init__(self, topic_id: int, user, moderator: bool, admitted=None):
         self.topic_id = topic_id
+        self.admitted = admitted  # the topic's access as it was read when the stream opened
         self.user = user  # None for a guest
         self.member_id = user.pk if user is not None else None
         self.moderator = moderator
@@ -41,10 +51,15 @@ class Connection:
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=settings.LIVE_QUEUE_SIZE)
         self.dropped = False
         self.closed = False
+        self.revoked = False  # the reader may no longer read: told to reload, given nothing
+
+    def may_have(self, event) -> bool:
+        """While the reader may read the topic (the hub revokes the connection the moment they
+        may not), an event's audience and the read rule it carries decide."""
+        return (not self.revoked and self.may_see(event.audience)
+                and access.event_allows(self.user, event))
 
     def may_see(self, audience: str) -> bool:
-        """The topic itself was checked when the stream opened (and is checked again by the
-        hub's upkeep); this is what each event adds."""
         if audience == "public":
             return True
         if audience == "moderators":
@@ -52,10 +67,19 @@ class Connection:
         return self.member_id is not None and audience == f"member:{self.member_id}"
 
     def offer(self, item) -> None:
+        if self.revoked:
+            return
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.dropped = True  # the writer tells the reader to reload, then closes
+
+    def revoke(self) -> None:
+        """End the stream with `refresh`: what was queued before is still written (it was
+        theirs to read), nothing after."""
+        if not self.revoked:
+            self.offer(GONE)
+            self.revoked = True
 
     def close(self) -> None:
         self.closed = True
@@ -83,16 +107,25 @@ class Hub:
         self.topics: dict[int, set[Connection]] = {}
         self.members: dict[int, set[Connection]] = {}  # every open stream of each member
         self.tasks: dict[str, asyncio.Task] = {}
+        self.jobs: set[asyncio.Task] = set()
         self.paused = False
         self.boxes: dict[int, str] = {}  # the Recently Browsing box last pushed, per topic
         self.arrived: dict[int, list[Connection]] = {}
         self.left: dict[int, list[str]] = {}
         self.presence_due: dict[int, asyncio.AbstractEventLoop] = {}
         self.encoded: OrderedDict = OrderedDict()  # (event id, kind of reader) -> bytes
+        self.access: dict = {}  # topic id -> what the read rule reads of it (access.py)
+        self.access_seq = 0  # access events applied so far
+        self.changed: dict[tuple[str, int], int] = {}  # ("t"/"m", id) -> last access event
 
     # -- readers coming and going
 
     def join(self, conn: Connection) -> None:
+        if conn.topic_id != PERSONAL:
+            # The hub's own view is kept up by the log; a topic new to it is as read on opening.
+            self.access.setdefault(conn.topic_id, conn.admitted)
+        if not self.may_read(conn):
+            conn.revoke()
         self.topics.setdefault(conn.topic_id, set()).add(conn)
         if conn.member_id is not None:
             self.members.setdefault(conn.member_id, set()).add(conn)
@@ -110,11 +143,14 @@ class Hub:
             readers.discard(conn)
             if not readers:
                 del self.topics[conn.topic_id]
+                self.access.pop(conn.topic_id, None)
+                self.changed.pop(("t", conn.topic_id), None)
         mine = self.members.get(conn.member_id)
         if mine is not None:
             mine.discard(conn)
             if not mine:
                 del self.members[conn.member_id]
+                self.changed.pop(("m", conn.member_id), None)
         if conn.topic_id == PERSONAL:
             return
         if conn.user is None:
@@ -122,6 +158,8 @@ class Hub:
         self.presence_changed(conn.topic_id)
 
     def deliver(self, event) -> None:
+        if event.kind == ACCESS:
+            return self.access_changed(event.topic_id, event.data)
         if event.topic_id == PERSONAL:
             member = event.audience.removeprefix("member:")
             for conn in tuple(self.members.get(int(member) if member.isdigit() else -1, ())):
@@ -132,14 +170,77 @@ class Hub:
         # "is replying" is not shown to the member who is writing.
         sender = event.data.get("member") if event.kind == "typing" else None
         for conn in tuple(self.topics.get(event.topic_id, ())):
-            if conn.may_see(event.audience) and (sender is None or conn.member_id != sender):
+            if conn.may_have(event) and (sender is None or conn.member_id != sender):
                 conn.offer(event)
 
-    def broadcast(self, item: str, topic_ids=None, *, moderators: bool = True) -> None:
-        for topic_id in list(self.topics if topic_ids is None else topic_ids):
-            for conn in tuple(self.topics.get(topic_id, ())):
-                if moderators or not conn.moderator:
-                    conn.offer(item)
+    def broadcast(self, item: str) -> None:
+        for readers in tuple(self.topics.values()):
+            for conn in tuple(readers):
+                conn.offer(item)
+
+    # -- who may read
+
+    def may_read(self, conn: Connection) -> bool:
+        return access.may_read(conn.user, self.access.get(conn.topic_id),
+                               conn.topic_id == PERSONAL)
+
+    def access_changed(self, topic_id: int, data: dict) -> None:
+        """Apply an access event at once (what it says is what its write committed), end the
+        streams that may no longer be read, and check against the rows read afresh."""
+        self.access_seq += 1
+        topics, members = set(), set()
+        if "member" in data:
+            for conn in tuple(self.members.get(data["member"], ())):
+                access.apply_member(conn.user, data)
+                members.add(data["member"])
+        elif "topic" in data:
+            if topic_id in self.access:
+                self.access[topic_id] = access.topic_access(
+                    data["category"], data["read_role"], data["hidden"])
+                topics.add(topic_id)
+        elif "category" in data:
+            for tid, known in self.access.items():
+                if known is not None and known.category_id == data["category"]:
+                    known.category.read_role = data["read_role"]
+                    topics.add(tid)
+        self.changed.update({("t", t): self.access_seq for t in topics})
+        self.changed.update({("m", m): self.access_seq for m in members})
+        self.recheck(topics, members)
+        if topics or members:
+            self.later(self.reload_access(list(topics), list(members)))
+
+    def later(self, job) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self.jobs.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self.jobs.discard)
+
+    async def reload_access(self, topic_ids: list[int], member_ids: list[int]) -> None:
+        """Read the topics' and members' access afresh and end the streams that may no
+        longer be read. An access event applied meanwhile is newer than this read: its
+        own reload covers what it changed."""
+        seq = self.access_seq
+        topics, members = await in_thread(access.current_access, topic_ids, member_ids)
+        fresh = [t for t in topic_ids if t in self.access and self.changed.get(("t", t), 0) <= seq]
+        for topic_id in fresh:
+            self.access[topic_id] = topics.get(topic_id)  # None: the topic is gone
+        for member_id in member_ids:
+            if self.changed.get(("m", member_id), 0) > seq:
+                continue
+            for conn in tuple(self.members.get(member_id, ())):
+                if member_id in members:
+                    access.apply_member(conn.user, members[member_id])
+                else:
+                    conn.revoke()  # the member is gone
+        self.recheck(fresh, member_ids)
+
+    def recheck(self, topic_ids, member_ids) -> None:
+        conns = {c for t in topic_ids for c in self.topics.get(t, ())}
+        conns.update(c for m in member_ids for c in self.members.get(m, ()))
+        for conn in conns:
+            if conn.user is not None:
+                conn.moderator = is_moderator(conn.user)
+            if not self.may_read(conn):
+                conn.revoke()
 
     # -- the event log
 
@@ -215,8 +316,7 @@ class Hub:
                         [], [c.member_id for c in conns if c.visible], self.boxes.get(topic_id))
                     if box is not None:
                         self.boxes[topic_id] = box
-                hidden = await in_thread(_hidden_topics, list(readers))
-                self.broadcast(GONE, hidden, moderators=False)
+                await self.reload_access(list(readers), list(self.members))
                 if rounds % settings.LIVE_PRUNE_EVERY == 0:
                     await in_thread(_prune)
             except Exception:
@@ -259,13 +359,6 @@ def _update_presence(topic_id: int, guests: list[str], left: list[str], members:
         return None
     publish(topic_id, "presence", {"html": box})
     return box
-
-
-def _hidden_topics(topic_ids: list[int]) -> list[int]:
-    from townsquare.forum.models import Topic
-
-    return list(Topic.objects.filter(pk__in=topic_ids, hidden=True)
-                .values_list("pk", flat=True))
 
 
 def _prune() -> None:

@@ -4,12 +4,13 @@
     GET /live/me/                a signed-in member's own events (their bell), on other pages
 
 Pages stay on the WSGI workers (sync Django views under ASGI were about three times slower);
-this process only holds connections. Each connection is checked once, as the topic page
-would be (session cookie, then the same permission predicates: 404 for a missing or hidden
-topic), then fed by the process's hub (hub.py), which tails the event log and filters each
-event by its audience. Every connection has a bounded queue (a reader that stops reading is
-told to reload and dropped), a heartbeat comment every LIVE_HEARTBEAT seconds, and a maximum
-age after which the browser reconnects with Last-Event-ID.
+this process only holds connections. Each connection is checked when it opens, as the topic
+page would be (session cookie, then the same permission predicates: 404 for a missing or
+hidden topic), then fed by the process's hub (hub.py), which tails the event log, gives each
+event only to readers who may have it, and ends with `refresh` the streams of readers who may
+no longer read the topic (access.py). Every connection has a bounded queue (a reader that
+stops reading is told to reload and dropped), a heartbeat comment every LIVE_HEARTBEAT
+seconds, and a maximum age after which the browser reconnects with Last-Event-ID.
 """
 
 import asyncio
@@ -20,15 +21,20 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 
+from .access import topic_access
 from .hub import CLOSED, GONE, PAUSED, PERSONAL, RESUMED, Connection, hub, in_thread
 from .render import sse
 
 PATH = re.compile(r"^/live/(?:t/(\d{1,18})|me)/$")
 SEND_SECONDS = 10
+# Every answer of this process: nothing in it is to be run, shown as a page, or framed.
+PROTECTION = [(b"x-content-type-options", b"nosniff"),
+              (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
 
 
 def _reader(cookies: dict, topic_id: int):
-    """(member or None, moderator?) for a connection, or raise NotFound like the page."""
+    """(member or None, moderator?, the topic's access) for a connection, or raise NotFound
+    like the page."""
     from django.contrib.auth import get_user
     from django.contrib.auth.models import AnonymousUser
 
@@ -42,10 +48,11 @@ def _reader(cookies: dict, topic_id: int):
             from townsquare.core.errors import Forbidden
 
             raise Forbidden("Sign in to get your notifications.")
-        return user, permissions.is_moderator(user)
-    get_topic(topic_id, user)
+        return user, permissions.is_moderator(user), None
+    topic = get_topic(topic_id, user)
     member = user if permissions.is_member(user) else None
-    return member, permissions.is_moderator(user)
+    admitted = topic_access(topic.category_id, topic.category.read_role, topic.hidden)
+    return member, permissions.is_moderator(user), admitted
 
 
 class _CookieRequest:
@@ -90,33 +97,37 @@ async def application(scope, receive, send):
     if scope["type"] != "http":
         return
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    cors = _cors_headers(headers)
+    common = _cors_headers(headers) + PROTECTION
     match = PATH.match(scope["path"])
     if scope["method"] == "OPTIONS":
-        return await _plain(send, 204, "", cors + [
+        return await _plain(send, 204, "", common + [
             (b"access-control-allow-methods", b"GET"),
             (b"access-control-allow-headers", b"Last-Event-ID, Cache-Control")])
     if match is None:
-        return await _plain(send, 404, "No such stream.", cors)
+        return await _plain(send, 404, "No such stream.", common)
     if scope["method"] != "GET":
-        return await _plain(send, 405, "Streams are read with GET.", cors)
+        return await _plain(send, 405, "Streams are read with GET.", common)
     from townsquare.core.errors import ActionError
 
     topic_id = int(match.group(1)) if match.group(1) else PERSONAL
+    seen = hub.access_seq
     try:
-        member, moderator = await in_thread(_reader, _cookies(headers.get("cookie", "")),
-                                            topic_id)
+        member, moderator, admitted = await in_thread(
+            _reader, _cookies(headers.get("cookie", "")), topic_id)
     except ActionError as error:
-        return await _plain(send, error.status, error.message, cors)
+        return await _plain(send, error.status, error.message, common)
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     cursor = headers.get("last-event-id") or query.get("last", [""])[0]
-    await send({"type": "http.response.start", "status": 200, "headers": cors + [
+    await send({"type": "http.response.start", "status": 200, "headers": common + [
         (b"content-type", b"text/event-stream; charset=utf-8"),
         (b"cache-control", b"no-store"),
         (b"x-accel-buffering", b"no"),
     ]})
-    conn = Connection(topic_id, member, moderator)
+    conn = Connection(topic_id, member, moderator, admitted)
     hub.join(conn)
+    if hub.access_seq != seen:
+        # Access changed while the reader was being checked: check them again.
+        hub.later(hub.reload_access([topic_id], [conn.member_id] if member else []))
     try:
         await _stream(conn, cursor, receive, send)
     finally:
@@ -162,7 +173,7 @@ async def _catch_up(conn: Connection, cursor: str) -> bytes:
         if missed is None:
             chunks.append(sse(None, "refresh", {"reason": "Too much happened meanwhile."}))
         else:
-            chunks += [hub.encode(e, conn) for e in missed if conn.may_see(e.audience)]
+            chunks += [hub.encode(e, conn) for e in missed if conn.may_have(e)]
     if hub.paused:
         chunks.append(sse(None, PAUSED, {}))
     return b"".join(chunks)

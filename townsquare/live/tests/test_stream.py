@@ -287,3 +287,20 @@ def test_a_pushed_post_is_the_block_the_page_shows_that_reader(make_member, make
     start = page.index(f'<article class="post" id="post-{data["post"]}"')
     on_page = page[start:page.index("</article>", start) + len("</article>")]
     assert data["html"].replace(HOLE, token).strip() == on_page
+
+
+def test_every_answer_of_the_stream_process_is_neither_sniffed_nor_framed(make_topic):
+    topic = make_topic()
+    answers = {
+        "stream": stream(f"/live/t/{topic.pk}/", seconds=0.3),
+        "missing topic": stream("/live/t/999/"),
+        "no such path": stream("/live/nothing/"),
+        "wrong method": stream(f"/live/t/{topic.pk}/", method="POST"),
+        "guest's personal stream": stream("/live/me/"),
+        "preflight": stream(f"/live/t/{topic.pk}/", method="OPTIONS"),
+    }
+    assert [status for status, _, _ in answers.values()] == [200, 404, 404, 405, 403, 204]
+    for name, (_, headers, _) in answers.items():
+        assert headers["x-content-type-options"] == "nosniff", name
+        assert headers["content-security-policy"] == (
+            "default-src 'none'; frame-ancestors 'none'"), name
