@@ -8,7 +8,7 @@ from townsquare.core.errors import NotFound
 from townsquare.core.links import url_for
 from townsquare.core.pagination import page_count
 from townsquare.forum.models import Post, Topic
-from townsquare.forum.permissions import visible_levels
+from townsquare.forum.permissions import visible_filter
 from townsquare.notifications.models import MemberFollow
 
 from .models import User
@@ -44,8 +44,7 @@ class Page:
 def list_member_topics(member: User, page: int, viewer) -> Page:
     """The member's topics that the viewer may see (not hidden, not in a category private to
     them), newest first."""
-    rows = Topic.objects.filter(author=member, hidden=False,
-                                category__read_role__in=visible_levels(viewer))
+    rows = Topic.objects.filter(visible_filter(viewer, Topic), author=member, hidden=False)
     return _page(rows, page, lambda rows: rows.select_related("category").only(
         "slug", "title", "created", "category__title").order_by("-created", "-pk"))
 
@@ -53,9 +52,8 @@ def list_member_topics(member: User, page: int, viewer) -> Page:
 def list_member_posts(member: User, page: int, viewer) -> Page:
     """The member's posts that the viewer may see (not hidden, not deleted, not in a hidden
     topic or a category private to them), newest first."""
-    rows = Post.objects.filter(author=member, hidden=False, deleted__isnull=True,
-                               topic__hidden=False,
-                               topic__category__read_role__in=visible_levels(viewer))
+    rows = Post.objects.filter(visible_filter(viewer, Post), author=member, hidden=False,
+                               deleted__isnull=True, topic__hidden=False)
     return _page(rows, page, lambda rows: rows.select_related("topic").only(
         "created", "position", "topic__title").order_by("-created", "-pk"))
 

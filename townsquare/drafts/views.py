@@ -1,6 +1,9 @@
+from urllib.parse import urlsplit
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -11,6 +14,7 @@ from townsquare.forum.actions import clean_body, render_body
 from townsquare.forum.queries import get_post, get_topic
 
 from . import actions
+from .queries import get_preview_destination
 from .rendering import multiquote_button_html
 
 
@@ -48,13 +52,29 @@ def quote_toggle(request):
     return see_other(get_post(int(raw), request.user).get_absolute_url())
 
 
+def _destination(request):
+    """Where the previewed form posts, from its address (a reply or an edit) or its chosen
+    category (a new topic)."""
+    try:
+        match = resolve(urlsplit(request.POST.get("form_action", "")).path)
+    except Resolver404:
+        match = None
+    ids = {key: value for key, value in match.kwargs.items() if value < 2**63} \
+        if match and match.url_name in ("topic_reply", "post_edit") else {}
+    raw = request.POST.get("category", "")
+    category_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    return get_preview_destination(request.user, topic_id=ids.get("topic_id"),
+                                   post_id=ids.get("post_id"), category_id=category_id)
+
+
 @login_required
 @require_POST
 def preview(request):
     """The body as it will be stored; a fragment for htmx, a page with the form without JS."""
     body = request.POST.get("body", "")
     try:
-        html, _ = render_body(clean_body(body))
+        html, _ = render_body(clean_body(body), writer=request.user,
+                              destination=_destination(request))
     except Invalid as error:
         html, status = None, 400
         message = error.message

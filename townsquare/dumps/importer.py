@@ -28,6 +28,7 @@ from django.utils.text import slugify
 
 from townsquare.accounts.models import Role, User
 from townsquare.core.markup import QuotedPost, quoted_ids
+from townsquare.forum import permissions
 from townsquare.forum.models import Category, Post, Topic
 from townsquare.reactions.models import Kind, Reaction
 
@@ -141,8 +142,9 @@ class _Import:
         self.category_rows: dict[int, Category] = {}
         self.topic_rows: dict[int, Topic] = {}
         self.topic_lines: dict[int, int] = {}
-        # Who wrote each post and when, for quote headers: compact, as a million add up.
-        self.written: dict[int, tuple[str, datetime]] = {}
+        # Who wrote each post, when, and the lowest rank that may see it (its audience), for
+        # quote headers: compact, as a million add up.
+        self.written: dict[int, tuple[str, datetime, int]] = {}
         # post source id -> {member id: (kind, created, line number)}
         self.reactions: dict = defaultdict(dict)
 
@@ -295,22 +297,36 @@ class _Import:
         post_id = self.posts.add(line, source_id)
         counts = Counter(kind for kind, _, _ in self.reactions.get(source_id, {}).values())
         reaction_counts = {k: counts[k] for k in KINDS if counts[k]}
-        quotes = {pk: QuotedPost(f"/p/{pk}/", *self.written[pk])
-                  for pk in quoted_ids(body) if pk in self.written}
-        self.written[post_id] = (author.username, created)
+        category = self.category_rows[topic.category_id]
+        destination, hidden = permissions.audience_rank(category), line.flag("hidden")
+        quotes = self.quotes(body, author, destination)
+        if quotes_post_id not in quotes:
+            quotes_post_id = None
+        self.written[post_id] = (author.username, created, max(
+            destination, permissions.MODERATORS if hidden else permissions.GUEST))
         topic.post_count += 1
         if created >= topic.last_activity or topic.post_count == 1:
             topic.last_activity, topic.last_poster_id = created, author.pk
         author.post_count += 1
-        category = self.category_rows[topic.category_id]
         category.post_count += 1
         category.topic_count += 1 if topic.post_count == 1 else 0
         if not category.last_activity or created > category.last_activity:
             category.last_activity = created
         row = [post_id, topic.pk, topic.post_count, author.pk, created, body, None,
-               quotes_post_id, line.time("edited", required=False), line.flag("hidden"),
+               quotes_post_id, line.time("edited", required=False), hidden,
                reaction_counts, 0]
         return row, (body, quotes)
+
+    def quotes(self, body: str, author: User, destination: int) -> dict[int, QuotedPost]:
+        """Headers for the quotes the author may attribute in a topic seen from rank
+        `destination` up: the rule of permissions.can_attribute_quote, the author writing."""
+        writer = permissions.reader_rank(author)
+        found = {}
+        for pk in quoted_ids(body):
+            if (written := self.written.get(pk)) and permissions.attributable(
+                    writer, written[2], destination):
+                found[pk] = QuotedPost(f"/p/{pk}/", written[0], written[1])
+        return found
 
     def remap_quotes(self, body: str) -> str:
         """Quote containers name source post ids; point them at the imported posts."""

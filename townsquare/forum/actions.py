@@ -52,20 +52,22 @@ def clean_body(body: str) -> str:
     return body
 
 
-def lookup_quotes(ids: Iterable[int]) -> dict[int, QuotedPost]:
-    """Attribution for the visible posts among `ids`; hidden or missing ones are left out,
-    deleted ones are marked removed (their quoted text is then not shown)."""
+def lookup_quotes(ids: Iterable[int], *, writer, destination) -> dict[int, QuotedPost]:
+    """Attribution for the posts among `ids` that `writer` may attribute in `destination`
+    (see permissions.can_attribute_quote); the rest are left out, as missing ones are.
+    Deleted ones are marked removed (their quoted text is then not shown)."""
     ids = [i for i in ids if i < 2**63]
     if not ids:
         return {}
     rows = (
-        Post.objects.filter(pk__in=ids, hidden=False, topic__hidden=False)
-        .select_related("author")
-        .only("pk", "created", "deleted", "author__username")
+        Post.objects.filter(pk__in=ids)
+        .select_related("author", "topic__category")
+        .only("pk", "created", "deleted", "hidden", "author__username", "topic__hidden",
+              "topic__category__read_role")
     )
     return {p.pk: QuotedPost(url=p.get_absolute_url(), author=p.author.username,
                              created=p.created, removed=p.deleted is not None)
-            for p in rows}
+            for p in rows if permissions.can_attribute_quote(writer, p, destination)}
 
 
 def lookup_mentions(names: list[str]) -> dict[str, tuple[str, str]]:
@@ -79,20 +81,22 @@ def lookup_mentions(names: list[str]) -> dict[str, tuple[str, str]]:
     return {m.username.lower(): (m.username, m.get_absolute_url()) for m in members}
 
 
-def render_body(body: str) -> tuple[str, int | None]:
-    """Rendered HTML of a body and the first post it quotes (if any is visible): quotes,
+def render_body(body: str, *, writer, destination) -> tuple[str, list[int]]:
+    """Rendered HTML of a body `writer` posts in `destination` (a topic, or the category of a
+    topic about to start), and the posts it quotes with attribution, in order: quotes,
     mentions and image sizes resolved. The one place a post body becomes HTML."""
     ids = quoted_ids(body)
-    quotes = lookup_quotes(ids)
-    first = next((pk for pk in ids if pk in quotes), None)
+    quotes = lookup_quotes(ids, writer=writer, destination=destination)
     mentions = lookup_mentions(mentioned_usernames(body))
     images = image_sizes(f"{settings.MEDIA_URL}{name}" for name in referenced_files(body))
-    return render_markdown(body, quotes, mentions=mentions, images=images), first
+    html = render_markdown(body, quotes, mentions=mentions, images=images)
+    return html, [pk for pk in ids if pk in quotes]
 
 
-def _record_links(post: Post, body: str, *, editing: bool = False) -> None:
-    """What a post's body points at: its uploads, the members it mentions, posts it quotes."""
-    shown = attach_uploads(owner=post.author, post=post, body=body)
+def _record_links(post: Post, body: str, quoted: list[int], *, editing: bool = False) -> None:
+    """What a post's body points at: its uploads, the members it mentions, the posts it
+    quotes with attribution (`quoted`, from render_body)."""
+    shown = attach_uploads(owner=post.author, post=post, body=body, quoted=quoted)
     if post.position == 1:
         # Topic lists show the opening post's first image, small.
         names = referenced_files(body)
@@ -108,10 +112,8 @@ def _record_links(post: Post, body: str, *, editing: bool = False) -> None:
         PostQuote.objects.filter(post=post).delete()
     Mention.objects.bulk_create([Mention(post=post, member_id=m) for m in members],
                                 ignore_conflicts=True)
-    quoted = Post.objects.filter(pk__in=[i for i in quoted_ids(body) if i < 2**63]
-                                 ).exclude(pk=post.pk).values_list("pk", flat=True)
-    PostQuote.objects.bulk_create([PostQuote(post=post, quoted_id=q) for q in quoted],
-                                  ignore_conflicts=True)
+    PostQuote.objects.bulk_create([PostQuote(post=post, quoted_id=q) for q in quoted
+                                   if q != post.pk], ignore_conflicts=True)
 
 
 def _members_named(names: list[str]):
@@ -209,7 +211,7 @@ def _already_posted(author: User, submit_token: str) -> Post | None:
 
 
 def _add_post(*, topic, author, body, created, submit_token, new_topic=False) -> Post:
-    html, quotes_post_id = render_body(body)
+    html, quoted = render_body(body, writer=author, destination=topic)
     post = Post.objects.create(
         topic=topic,
         position=topic.post_count + 1,
@@ -217,10 +219,10 @@ def _add_post(*, topic, author, body, created, submit_token, new_topic=False) ->
         created=created,
         body=body,
         html=html,
-        quotes_post_id=quotes_post_id,
+        quotes_post_id=quoted[0] if quoted else None,
         submit_token=submit_token or None,
     )
-    _record_links(post, body)
+    _record_links(post, body, quoted)
     Topic.objects.filter(pk=topic.pk).update(
         post_count=F("post_count") + 1,
         last_activity=created,
@@ -282,13 +284,13 @@ def edit_post(*, editor: User, post: Post, body: str, reason: str = "",
             number = 1
         PostRevision.objects.create(post=post, number=number + 1, body=body, editor=editor,
                                     created=now, reason=reason)
-        html, quotes_post_id = render_body(body)
+        html, quoted = render_body(body, writer=post.author, destination=post.topic)
         Post.objects.filter(pk=post.pk).update(body=body, html=html, edited=now,
-                                               quotes_post_id=quotes_post_id,
+                                               quotes_post_id=quoted[0] if quoted else None,
                                                version=F("version") + 1)
         post.refresh_from_db()
         mentioned = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
-        _record_links(post, body, editing=True)
+        _record_links(post, body, quoted, editing=True)
         # Members the edit mentions for the first time hear about it (once per post).
         added = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
         if added - mentioned:
@@ -347,10 +349,11 @@ def restore_post(*, member: User, post: Post) -> Post:
 
 def _rerender_quoting(post: Post) -> None:
     """Posts quoting `post` show whether it is still there: render them again."""
-    quoting = Post.objects.filter(Q(quote_links__quoted=post) | Q(quotes_post=post)).distinct()
+    quoting = (Post.objects.filter(Q(quote_links__quoted=post) | Q(quotes_post=post))
+               .select_related("author", "topic__category").distinct())
     topics = set()
-    for other in quoting.only("pk", "body", "topic_id"):
-        html, _ = render_body(other.body)
+    for other in quoting:
+        html, _ = render_body(other.body, writer=other.author, destination=other.topic)
         Post.objects.filter(pk=other.pk).update(html=html, version=F("version") + 1)
         topics.add(other.topic_id)
     for topic_id in topics - {post.topic_id}:

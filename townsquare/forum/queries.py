@@ -24,19 +24,18 @@ KNOWN_READ_SECONDS = 3600
 def get_category(category_id: int, user) -> Category:
     """A category the user may read (a private one is missing for everybody else)."""
     category = Category.objects.filter(pk=category_id).first()
-    if category is None or not permissions.can_view_category(user, category):
+    if category is None or not permissions.can_see(user, category):
         raise NotFound("That category does not exist.")
     return category
 
 
 def list_categories(user) -> QuerySet[Category]:
-    return Category.objects.filter(read_role__in=permissions.visible_levels(user))
+    return Category.objects.filter(permissions.visible_filter(user, Category))
 
 
 def list_latest_topics(user, limit: int = 15) -> QuerySet[Topic]:
     return (
-        Topic.objects.filter(hidden=False,
-                             category__read_role__in=permissions.visible_levels(user))
+        Topic.objects.filter(permissions.visible_filter(user, Topic), hidden=False)
         .select_related("category", "author", "last_poster")
         .order_by("-last_activity")[:limit]
     )
@@ -64,7 +63,7 @@ def get_topic(topic_id: int, user, *, version: int | None = None) -> Topic:
         topic = Topic.objects.select_related("category", "author").filter(pk=topic_id).first()
         if topic is not None and topic.version == version:
             cache.set(key, topic, TOPIC_SECONDS)
-    if topic is None or not permissions.can_view_topic(user, topic):
+    if topic is None or not permissions.can_see(user, topic):
         raise NotFound("That topic does not exist.")
     return topic
 
@@ -83,7 +82,7 @@ def list_topic_posts(topic: Topic, page: int) -> list[Post]:
 
 def get_post(post_id: int, user) -> Post:
     post = Post.objects.select_related("topic", "topic__category").filter(pk=post_id).first()
-    if post is None or not permissions.can_view_post(user, post):
+    if post is None or not permissions.can_see(user, post):
         raise NotFound("That post does not exist.")
     return post
 
@@ -92,7 +91,7 @@ def list_visible_posts(user, ids: list[int]) -> list[Post]:
     """The posts among `ids` the user may see and quote (not deleted), in topic order."""
     rows = (Post.objects.filter(pk__in=ids, deleted__isnull=True)
             .select_related("topic", "topic__category").order_by("topic_id", "position"))
-    return [p for p in rows if permissions.can_view_post(user, p)]
+    return [p for p in rows if permissions.can_see(user, p)]
 
 
 def list_recommended_replies(topic: Topic) -> list[Post]:

@@ -382,7 +382,8 @@ def publish_story(*, editor, story: Story, title: str, body: str, category: Cate
         story.title, story.body, story.category = title[:300], body, category
         story.edited_by, story.updated = editor, now
         if publish_at is not None:
-            forum_actions.render_body(body)  # refuse now what would be refused at the time
+            # Refuse now what would be refused at the time.
+            forum_actions.render_body(body, writer=editor, destination=category)
             story.status, story.publish_at = Story.Status.SCHEDULED, publish_at
             story.save()
             return story

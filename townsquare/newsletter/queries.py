@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from townsquare.forum.models import Post, Topic
+from townsquare.forum.permissions import visible_filter
 from townsquare.reactions.models import Reaction
 
 from .models import Delivery, Digest, Subscriber
@@ -32,7 +33,7 @@ def visible_topics() -> QuerySet[Topic]:
     post shown."""
     opening = Post.objects.filter(topic=OuterRef("pk"), position=1, hidden=False,
                                   deleted__isnull=True)
-    return Topic.objects.filter(hidden=False, category__read_role="").filter(Exists(opening))
+    return Topic.objects.filter(visible_filter(None, Topic)).filter(Exists(opening))
 
 
 def list_digest_topics(start: datetime, end: datetime, limit: int) -> list[Pick]:

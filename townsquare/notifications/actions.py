@@ -68,8 +68,7 @@ def notify_new_post(post: Post, *, new_topic: bool = False, only: set[int] | Non
         members = User.objects.filter(pk__in=set(reasons) - muted - ignoring, is_active=True)
         now = timezone.now()
         for member in members:
-            if not (permissions.can_view_topic(member, topic)
-                    and permissions.can_view_post(member, post)):
+            if not permissions.can_see(member, post):
                 continue
             made.append(Notification(recipient=member, kind=reasons[member.pk], post=post,
                                      topic_id=post.topic_id, actor_id=author_id, created=now,
@@ -92,7 +91,7 @@ def notify_reaction(*, post: Post, member, kind: str) -> None:
     prefs = Preferences.objects.filter(member_id=author_id).first()
     if prefs is not None and not prefs.notify_reactions:
         return
-    if post.topic.category.read_role and not permissions.can_view_topic(post.author, post.topic):
+    if post.topic.category.read_role and not permissions.can_see(post.author, post.topic):
         return  # the category became private to the author since they wrote
     if Ignore.objects.filter(member_id=author_id, ignored=member).exists() or \
             TopicWatch.objects.filter(member_id=author_id, topic_id=post.topic_id,
@@ -118,10 +117,11 @@ def notify_reaction(*, post: Post, member, kind: str) -> None:
 # Reading ------------------------------------------------------------------------------------
 
 def open_notification(*, member, notification_id: int) -> Notification:
-    """Mark one notification read and return it (to go to its post)."""
-    notification = Notification.objects.select_related("post").filter(
+    """Mark one notification read and return it (to go to its post). One about a post the
+    member may no longer see is missing, as its post is."""
+    notification = Notification.objects.select_related("post__topic__category").filter(
         pk=notification_id, recipient=member).first()
-    if notification is None:
+    if notification is None or not permissions.can_see(member, notification.post):
         raise NotFound("That notification does not exist.")
     if notification.read is None:
         Notification.objects.filter(pk=notification.pk).update(read=timezone.now())
@@ -160,7 +160,7 @@ def set_topic_watch(*, member, topic: Topic, level: str) -> str:
     """Follow a topic, mute it, or neither ('normal')."""
     if level not in TOPIC_LEVELS:
         raise Invalid("Choose follow, mute or normal.")
-    if not permissions.can_view_topic(member, topic):
+    if not permissions.can_see(member, topic):
         raise NotFound("That topic does not exist.")
     if level == "normal":
         TopicWatch.objects.filter(member=member, topic=topic).delete()
@@ -182,7 +182,7 @@ def follow_after_posting(member, topic: Topic) -> None:
 
 
 def set_category_follow(*, member, category: Category, follow: bool) -> bool:
-    if not permissions.can_view_category(member, category):
+    if not permissions.can_see(member, category):
         raise NotFound("That category does not exist.")
     if follow:
         CategoryFollow.objects.get_or_create(member=member, category=category)

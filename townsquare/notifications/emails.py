@@ -54,14 +54,13 @@ def _claim(due, member_id: int) -> list[Notification]:
     mid-send never mails them twice) and return the ones still worth telling."""
     with transaction.atomic():
         rows = list(due.filter(recipient_id=member_id).select_for_update(of=("self",))
-                    .select_related("recipient", "actor", "topic__category", "post"))
+                    .select_related("recipient", "actor", "topic", "post__topic__category"))
         Notification.objects.filter(pk__in=[n.pk for n in rows], emailed__isnull=True).update(
             emailed=timezone.now())
     if not rows or not rows[0].recipient.email or not rows[0].recipient.is_active:
         return []
     member = rows[0].recipient
-    return [n for n in rows if permissions.can_view_topic(member, n.topic)
-            and permissions.can_view_post(member, n.post) and not n.post.deleted]
+    return [n for n in rows if permissions.can_see(member, n.post) and not n.post.deleted]
 
 
 def _send(notifications: list[Notification], *, daily: bool) -> bool:

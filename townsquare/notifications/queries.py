@@ -8,7 +8,8 @@ from django.utils.safestring import SafeString, mark_safe
 from townsquare.accounts.state import member_state
 from townsquare.core.links import url_for
 from townsquare.core.shell import hole
-from townsquare.forum.permissions import visible_levels
+from townsquare.forum.models import Post
+from townsquare.forum.permissions import visible_filter
 
 from .models import CategoryFollow, Ignore, Notification, Preferences, TopicWatch
 
@@ -18,10 +19,12 @@ _ACTION_HOLE, _CSRF_HOLE, _COUNT_HOLE = hole("action"), hole("csrf"), hole("coun
 
 def bell_state(member) -> dict:
     """{"unread": n, "topics": [ids of topics with unread notifications]}, cached under the
-    member's bell version (each change sets a new one) or one query."""
+    member's bell version (each change sets a new one) or one query. Notifications about
+    posts the member may no longer see are not counted: the list leaves them out too."""
 
     def build():
-        topics = list(Notification.objects.filter(recipient_id=member.pk, read__isnull=True)
+        topics = list(Notification.objects.filter(
+            visible_filter(member, Post, "post__"), recipient_id=member.pk, read__isnull=True)
                       .values_list("topic_id", flat=True)[:1000])
         return {"unread": len(topics), "topics": sorted(set(topics))}
 
@@ -55,10 +58,10 @@ def _bell_template(stream_url: str) -> str:
 
 
 def list_notifications(member):
-    """The member's notifications, newest first; none about a topic in a category that has
-    become private to them since."""
-    return (Notification.objects.filter(
-        recipient=member, topic__category__read_role__in=visible_levels(member))
+    """The member's notifications, newest first; none about a post they may no longer see
+    (its category became private to them, or it or its topic was hidden since)."""
+    return (Notification.objects.filter(visible_filter(member, Post, "post__"),
+                                        recipient=member)
             .select_related("actor", "topic", "post")
             .defer("post__body", "post__html")
             .order_by("-updated", "-id"))

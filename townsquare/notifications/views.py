@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from townsquare.accounts.models import User
 from townsquare.core.errors import Invalid, NotFound
 from townsquare.core.http import see_other
-from townsquare.forum.models import Category, Topic
+from townsquare.forum.queries import get_category, get_topic
 
 from . import actions, queries
 from .forms import PreferencesForm
@@ -62,9 +62,7 @@ def notification_settings(request):
 @login_required
 @require_POST
 def topic_watch(request, topic_id: int):
-    topic = Topic.objects.select_related("category").filter(pk=topic_id).first()
-    if topic is None:
-        raise NotFound("That topic does not exist.")
+    topic = get_topic(topic_id, request.user)  # missing if it can't be seen, before the form
     actions.set_topic_watch(member=request.user, topic=topic,
                             level=request.POST.get("level", ""))
     return see_other(topic.get_absolute_url())
@@ -73,9 +71,7 @@ def topic_watch(request, topic_id: int):
 @login_required
 @require_POST
 def category_follow(request, category_id: int):
-    category = Category.objects.filter(pk=category_id).first()
-    if category is None:
-        raise NotFound("That category does not exist.")
+    category = get_category(category_id, request.user)
     actions.set_category_follow(member=request.user, category=category,
                                 follow=_flag(request, "follow"))
     return see_other(category.get_absolute_url())

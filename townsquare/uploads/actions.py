@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -21,7 +22,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from townsquare.core.errors import Invalid, TooLarge
-from townsquare.core.markup import quoted_ids
 from townsquare.core.ratelimit import check_rate
 from townsquare.drafts.models import Draft
 
@@ -102,13 +102,15 @@ def referenced_files(body: str) -> list[str]:
     return list(dict.fromkeys(re.findall(pattern, body)))
 
 
-def attach_uploads(*, owner, post, body: str) -> list[Upload]:
+def attach_uploads(*, owner, post, body: str, quoted: Iterable[int] = ()) -> list[Upload]:
     """Link the uploads `body` shows to `post`, inside the caller's transaction; return them.
 
     `owner` is the post's author. Refuses more than UPLOAD_MAX_PER_POST images, and images
     someone else uploaded unless the post already has them (a moderator's edit keeps the
-    author's images) or they come with a quote of the post they belong to. An upload belongs
-    to one post: one already in another post is refused unless that post is quoted. Uploads
+    author's images) or they come with a quote of the post they belong to (`quoted`: the
+    posts the body quotes with attribution, as render_body found them; a quote of a post the
+    author may not see counts as none). An upload belongs to one post: one already in
+    another post is refused unless that post is quoted. Uploads
     an edit no longer shows are unlinked, to be pruned later.
     """
     if post.pk is None:
@@ -117,7 +119,7 @@ def attach_uploads(*, owner, post, body: str) -> list[Upload]:
     if len(names) > settings.UPLOAD_MAX_PER_POST:
         raise Invalid(f"A post can show at most {settings.UPLOAD_MAX_PER_POST} images "
                       f"(this one has {len(names)}).", field="body")
-    quoted = set(quoted_ids(body))
+    quoted = set(quoted)
     linked = []
     for upload in Upload.objects.filter(file__in=names) if names else []:
         if upload.post_id == post.pk or (upload.owner_id == owner.pk and upload.post_id is None):

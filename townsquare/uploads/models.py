@@ -20,7 +20,9 @@ class Upload(models.Model):
                              related_name="uploads")
 
     class Meta:
-        indexes = [models.Index(fields=["post", "created"], name="upload_orphans")]
+        indexes = [models.Index(fields=["post", "created"], name="upload_orphans"),
+                   # The file server looks a thumbnail's post up by its name.
+                   models.Index(fields=["thumbnail"], name="upload_thumbnail")]
 
     def __str__(self):
         return self.file

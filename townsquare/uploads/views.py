@@ -9,8 +9,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, TooLarge
+from townsquare.forum.permissions import GUEST
 
 from . import actions
+from .queries import get_file_audience
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Room for the multipart framing, the CSRF token and the alt text around the image itself.
@@ -81,6 +83,9 @@ def media(request, path: str):
     """A stored file: streamed from local storage, or a redirect to the bucket's URL."""
     if ".." in path.split("/") or path.startswith("/") or "\\" in path or "\x00" in path:
         raise Http404("No such file.")
+    audience = get_file_audience(request.user, path)
+    if audience is None:  # an image of a post the reader may not see
+        raise Http404("No such file.")
     if not isinstance(default_storage, FileSystemStorage):
         return HttpResponseRedirect(default_storage.url(path))
     try:
@@ -91,8 +96,12 @@ def media(request, path: str):
     content_type = mimetypes.guess_type(full)[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
     # Upload and avatar names carry their content's hash: a name never shows different bytes.
-    response["Cache-Control"] = (IMMUTABLE if path.startswith(("uploads/", "avatars/"))
-                                 else "public, max-age=3600")
+    # Shared caches keep only what anyone may fetch.
+    if audience > GUEST:
+        response["Cache-Control"] = "private, max-age=3600"
+    else:
+        response["Cache-Control"] = (IMMUTABLE if path.startswith(("uploads/", "avatars/"))
+                                     else "public, max-age=3600")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
