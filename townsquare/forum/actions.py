@@ -349,12 +349,23 @@ def restore_post(*, member: User, post: Post) -> Post:
 
 def _rerender_quoting(post: Post) -> None:
     """Posts quoting `post` show whether it is still there: render them again."""
-    quoting = (Post.objects.filter(Q(quote_links__quoted=post) | Q(quotes_post=post))
+    rerender_quoting(Q(pk=post.pk), skip_topic=post.topic_id)
+
+
+def rerender_quoting(quoted: Q, *, skip_topic: int | None = None) -> int:
+    """Render again the posts that quote any post matching `quoted`, so each quote's header
+    follows the quoted post as it is now: removed, or no longer for every reader of the
+    quoting topic (its header then goes, as for a post that does not exist). Call it in the
+    transaction that changes the quoted posts. Returns how many posts were rendered."""
+    targets = Post.objects.filter(quoted).values("pk")
+    quoting = (Post.objects.filter(Q(quote_links__quoted__in=targets)
+                                   | Q(quotes_post__in=targets))
                .select_related("author", "topic__category").distinct())
     topics = set()
     for other in quoting:
         html, _ = render_body(other.body, writer=other.author, destination=other.topic)
         Post.objects.filter(pk=other.pk).update(html=html, version=F("version") + 1)
         topics.add(other.topic_id)
-    for topic_id in topics - {post.topic_id}:
+    for topic_id in topics - {skip_topic}:
         bump_topic_version(topic_id)
+    return len(topics)

@@ -7,13 +7,13 @@ reader who may no longer read the topic is sent nothing more from it.
 """
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from townsquare.accounts.models import Role, User
 from townsquare.core.errors import Forbidden, Invalid, NotFound
 
 from . import live, permissions
-from .actions import bump_category_version
+from .actions import bump_category_version, rerender_quoting
 from .models import Category, Topic
 
 
@@ -32,7 +32,11 @@ def move_topic(*, by: User, topic: Topic, category: Category) -> Topic:
                 post_count=F("post_count") + sign * topic.post_count,
                 version=F("version") + 1)
         Topic.objects.filter(pk=topic.pk).update(category=category, version=F("version") + 1)
+        before = permissions.audience_rank(topic)
         topic.category = category
+        if permissions.audience_rank(topic) != before:
+            # Quotes of its posts elsewhere name who wrote them only for readers who may see.
+            rerender_quoting(Q(topic_id=topic.pk))
         live.publish_topic_access(topic)
     return topic
 
@@ -46,6 +50,7 @@ def set_topic_hidden(*, by: User, topic: Topic, hidden: bool) -> Topic:
         Topic.objects.filter(pk=topic.pk).update(hidden=hidden, version=F("version") + 1)
         bump_category_version(topic.category_id)
         topic.hidden = hidden
+        rerender_quoting(Q(topic_id=topic.pk))
         live.publish_topic_access(topic)
     return topic
 
@@ -60,11 +65,14 @@ def set_category_read_role(*, by: User, category: Category, read_role: str) -> C
         category = Category.objects.select_for_update().get(pk=category.pk)
         if category.read_role == read_role:
             return category
+        before = permissions.audience_rank(category)
         Category.objects.filter(pk=category.pk).update(read_role=read_role,
                                                        version=F("version") + 1)
         # Topic pages carry the rule in their cached copies and stamps.
         Topic.objects.filter(category=category).update(version=F("version") + 1)
         category.read_role = read_role
+        if permissions.audience_rank(category) != before:
+            rerender_quoting(Q(topic__category_id=category.pk))
         live.publish_category_access(category)
     return category
 

@@ -1,7 +1,13 @@
 from django.contrib import admin
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, Q
 
-from .actions import bump_category_version, bump_post_version, bump_topic_version
+from .actions import (
+    bump_category_version,
+    bump_post_version,
+    bump_topic_version,
+    rerender_quoting,
+)
 from .actions_access import move_topic, set_category_read_role, set_topic_hidden
 from .models import Category, Post, PostRevision, Topic
 
@@ -59,8 +65,11 @@ class PostAdmin(admin.ModelAdmin):
     readonly_fields = ("position", "body", "html", "reaction_counts")
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        bump_post_version(obj)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            bump_post_version(obj)
+            if "hidden" in form.changed_data:  # quotes of it follow who may see it now
+                rerender_quoting(Q(pk=obj.pk))
 
 
 @admin.register(PostRevision)

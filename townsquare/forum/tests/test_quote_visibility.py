@@ -157,3 +157,63 @@ def test_an_image_of_a_private_post_cannot_be_shown_by_quoting_it(room, make_mem
     body = quoting(room["post"].pk) + "\n\n![x](/media/uploads/2025/01/secret.webp)"
     with pytest.raises(Invalid, match="only show images its author uploaded"):
         post_reply(author=make_member(), topic=room["open_topic"], body=body)
+
+
+def quoted_in_lounge(room, make_member):
+    """A public post, quoted (and so attributed) by a member in another public topic."""
+    opening = room["open_topic"].posts.get(position=1)
+    other = start_topic(author=make_member(), category=room["lounge"], title="Elsewhere",
+                        body=quoting(opening.pk))
+    reply = other.posts.get(position=1)
+    assert f"{opening.author.username} said:" in reply.html
+    return opening, reply
+
+
+def test_a_quoted_topic_moved_into_a_private_category_loses_its_headers_elsewhere(
+        room, make_member):
+    from townsquare.forum.actions_access import move_topic
+
+    opening, reply = quoted_in_lounge(room, make_member)
+    version = Post.objects.get(pk=reply.pk).version
+    move_topic(by=room["priya"], topic=room["open_topic"], category=room["room"])
+    reply.refresh_from_db()
+    assert_unattributed(reply.html.replace("Hello everyone", ""), opening)
+    assert reply.version > version  # cached copies of the quoting post are not served again
+    move_topic(by=room["priya"], topic=room["open_topic"], category=room["lounge"])
+    reply.refresh_from_db()
+    assert f"{opening.author.username} said:" in reply.html
+
+
+def test_a_quoted_topic_hidden_or_its_category_made_private_loses_its_headers_elsewhere(
+        room, make_member, make_category):
+    from townsquare.forum.actions_access import set_category_read_role, set_topic_hidden
+
+    admin = make_member("ada", role="admin")
+    opening, reply = quoted_in_lounge(room, make_member)
+    set_topic_hidden(by=room["priya"], topic=room["open_topic"], hidden=True)
+    reply.refresh_from_db()
+    assert "said:" not in reply.html
+    set_topic_hidden(by=room["priya"], topic=room["open_topic"], hidden=False)
+    reply.refresh_from_db()
+    assert "said:" in reply.html
+    # The quoting topic sits in the lounge too: move it out before closing the lounge.
+    elsewhere = make_category("Elsewhere")
+    reply.topic.category = elsewhere
+    reply.topic.save(update_fields=["category"])
+    set_category_read_role(by=admin, category=room["lounge"], read_role="moderator")
+    reply.refresh_from_db()
+    assert "said:" not in reply.html and "<time" not in reply.html
+
+
+def test_a_quoted_post_hidden_in_the_admin_loses_its_headers_elsewhere(room, make_member):
+    from townsquare.live.tests.admin_forms import admin_save
+
+    opening, reply = quoted_in_lounge(room, make_member)
+    client = Client()
+    client.force_login(make_member("ada", role="admin", is_staff=True, is_superuser=True))
+    admin_save(client, opening, hidden=True)
+    reply.refresh_from_db()
+    assert "said:" not in reply.html
+    admin_save(client, opening, hidden=False)
+    reply.refresh_from_db()
+    assert "said:" in reply.html
