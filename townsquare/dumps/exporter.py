@@ -40,11 +40,14 @@ def _categories():
 
 def _topics():
     fields = ("pk", "category_id", "author_id", "title", "created", "pinned", "locked",
-              "source_name", "source_url", "source_date", "views")
+              "source_name", "source_url", "source_date", "views", "hidden")
     for (pk, category, author, title, created, pinned, locked, source_name, source_url,
-         source_date, views) in Topic.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
+         source_date, views, hidden) in \
+            Topic.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
         record = {"id": pk, "category_id": category, "user_id": author, "title": title,
                   "created": _time(created), "pinned": pinned, "locked": locked, "views": views}
+        if hidden:
+            record["hidden"] = True
         if source_name or source_url or source_date:
             record |= {"source_name": source_name, "source_url": source_url,
                        "source_date": source_date.isoformat() if source_date else None}
@@ -53,8 +56,8 @@ def _topics():
 
 def _posts():
     fields = ("pk", "topic_id", "author_id", "created", "body", "quotes_post_id", "edited",
-              "hidden")
-    for pk, topic, author, created, body, quotes, edited, hidden in \
+              "hidden", "deleted")
+    for pk, topic, author, created, body, quotes, edited, hidden, deleted in \
             Post.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
         record = {"id": pk, "topic_id": topic, "user_id": author, "created": _time(created),
                   "body": body}
@@ -64,6 +67,8 @@ def _posts():
             record["edited"] = _time(edited)
         if hidden:
             record["hidden"] = True
+        if deleted:
+            record["deleted"] = _time(deleted)
         yield record
 
 

@@ -144,7 +144,8 @@ class _Import:
         self.topic_lines: dict[int, int] = {}
         # Who wrote each post, when, and the lowest rank that may see it (its audience), for
         # quote headers: compact, as a million add up.
-        self.written: dict[int, tuple[str, datetime, int]] = {}
+        # Post id -> (author's name, time, lowest rank that may see it, deleted?).
+        self.written: dict[int, tuple[str, datetime, int, bool]] = {}
         # post source id -> {member id: (kind, created, line number)}
         self.reactions: dict = defaultdict(dict)
 
@@ -253,7 +254,7 @@ class _Import:
                 category_id=self.categories.get(line, "category_id"),
                 author_id=self.users.get(line, "user_id"), title=title,
                 slug=slugify(title)[:80] or "topic", created=created, last_activity=created,
-                pinned=line.flag("pinned"), locked=line.flag("locked"),
+                pinned=line.flag("pinned"), locked=line.flag("locked"), hidden=line.flag("hidden"),
                 source_name=line.text("source_name", max_length=200), source_url=source_url,
                 source_date=line.day("source_date"), views=line.whole("views"),
             )
@@ -298,12 +299,18 @@ class _Import:
         counts = Counter(kind for kind, _, _ in self.reactions.get(source_id, {}).values())
         reaction_counts = {k: counts[k] for k in KINDS if counts[k]}
         category = self.category_rows[topic.category_id]
-        destination, hidden = permissions.audience_rank(category), line.flag("hidden")
+        # The topic's reach (its category, and moderators only while it is hidden), read off
+        # the rows in hand: topics and categories are written after the posts.
+        destination = max(permissions.audience_rank(category),
+                          permissions.MODERATORS if topic.hidden else permissions.GUEST)
+        hidden = line.flag("hidden")
+        deleted = line.time("deleted", required=False)
         quotes = self.quotes(body, author, destination)
         if quotes_post_id not in quotes:
             quotes_post_id = None
         self.written[post_id] = (author.username, created, max(
-            destination, permissions.MODERATORS if hidden else permissions.GUEST))
+            destination, permissions.MODERATORS if hidden else permissions.GUEST),
+            deleted is not None)
         topic.post_count += 1
         if created >= topic.last_activity or topic.post_count == 1:
             topic.last_activity, topic.last_poster_id = created, author.pk
@@ -313,7 +320,7 @@ class _Import:
         if not category.last_activity or created > category.last_activity:
             category.last_activity = created
         row = [post_id, topic.pk, topic.post_count, author.pk, created, body, None,
-               quotes_post_id, line.time("edited", required=False), hidden,
+               quotes_post_id, line.time("edited", required=False), hidden, deleted,
                reaction_counts, 0]
         return row, (body, quotes)
 
@@ -325,7 +332,8 @@ class _Import:
         for pk in quoted_ids(body):
             if (written := self.written.get(pk)) and permissions.attributable(
                     writer, written[2], destination):
-                found[pk] = QuotedPost(f"/p/{pk}/", written[0], written[1])
+                found[pk] = QuotedPost(f"/p/{pk}/", written[0], written[1],
+                                       removed=written[3])
         return found
 
     def remap_quotes(self, body: str) -> str:
@@ -360,7 +368,7 @@ class _Import:
 
 
 POST_COLUMNS = ["id", "topic", "position", "author", "created", "body", "html", "quotes_post",
-                "edited", "hidden", "reaction_counts", "version"]
+                "edited", "hidden", "deleted", "reaction_counts", "version"]
 HTML = POST_COLUMNS.index("html")
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 

@@ -2,6 +2,8 @@
 can_attribute_quote), each post's author writing: no header for a quote of a post its author
 or the quoting topic's readers may not see."""
 
+import json
+from copy import deepcopy
 from datetime import timedelta
 
 import pytest
@@ -47,3 +49,22 @@ def test_an_import_attributes_only_quotes_its_authors_and_readers_may_see(write_
         assert by_id[pk].quotes_post_id is None
     assert "priya said:" in by_id[5].html and by_id[5].quotes_post_id == 1
     assert "ana said:" in by_id[6].html and by_id[6].quotes_post_id == 2
+
+
+def test_hidden_topics_and_deleted_posts_stay_so_through_export_and_import(
+        write_dump, small_community, tmp_path):
+    from townsquare.dumps.exporter import export_dump
+    from townsquare.forum.models import Post, Topic
+
+    community = deepcopy(small_community)
+    community["topics"][0]["hidden"] = True
+    community["posts"][1]["deleted"] = "2025-07-04T08:00:00Z"
+    import_dump(write_dump(**community))
+    topic = Topic.objects.get()
+    deleted = Post.objects.get(position=2)
+    assert topic.hidden and deleted.deleted is not None
+    export_dump(tmp_path / "out")
+    topics = [json.loads(line) for line in (tmp_path / "out" / "topics.jsonl").open()]
+    posts = [json.loads(line) for line in (tmp_path / "out" / "posts.jsonl").open()]
+    assert topics[0]["hidden"] is True
+    assert [p.get("deleted") for p in posts] == [None, "2025-07-04T08:00:00Z"]
