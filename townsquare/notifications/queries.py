@@ -5,6 +5,7 @@ import functools
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from townsquare.accounts.models import User
 from townsquare.accounts.state import member_state
 from townsquare.core.links import url_for
 from townsquare.core.shell import hole
@@ -36,7 +37,13 @@ def unread_count(member) -> int:
 
 
 def fresh_unread_count(member_id: int) -> int:
-    return Notification.objects.filter(recipient_id=member_id, read__isnull=True).count()
+    """The unread count pushed to a member's open pages: the bell's own rule (only what they
+    may see now), read afresh since the push is made in another transaction."""
+    member = User.objects.filter(pk=member_id).first()
+    if member is None:
+        return 0
+    return Notification.objects.filter(visible_filter(member, Post, "post__"),
+                                       recipient_id=member_id, read__isnull=True).count()
 
 
 def bell_html(user) -> SafeString:

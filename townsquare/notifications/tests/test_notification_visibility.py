@@ -64,3 +64,13 @@ def test_the_bell_does_not_count_them_once_it_is_worked_out_again(notified):
     bell_changed([ada])
     ada.refresh_from_db()
     assert unread_count(ada) == 0
+
+
+def test_the_count_pushed_to_open_pages_leaves_them_out_too(notified):
+    from townsquare.notifications.queries import fresh_unread_count
+
+    ada = notified["notification"].recipient
+    assert fresh_unread_count(ada.pk) == 1
+    Post.objects.filter(pk=notified["reply"].pk).update(hidden=True)
+    assert fresh_unread_count(ada.pk) == 0
+    assert fresh_unread_count(987654) == 0
