@@ -312,6 +312,9 @@ RATE_LIMITS = {
     "typing": env.tuple("RATE_LIMIT_TYPING", cast=int, default=(12, 60)),
     "subscribe": env.tuple("RATE_LIMIT_SUBSCRIBE", cast=int, default=(5, 3600)),
 }
+# Proxies (addresses or networks) whose X-Forwarded-For names the client: rate limits count
+# by the first untrusted address from its right end. None by default: the peer's address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Images members upload: verified by decoding, re-encoded as WebP without metadata.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
