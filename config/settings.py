@@ -304,7 +304,10 @@ RATE_LIMITS = {
     # action: (max events, per seconds)
     "post": env.tuple("RATE_LIMIT_POST", cast=int, default=(10, 60)),
     "react": env.tuple("RATE_LIMIT_REACT", cast=int, default=(60, 60)),
-    "signin": env.tuple("RATE_LIMIT_SIGNIN", cast=int, default=(10, 300)),
+    # Sign-in counts failures only: a few per account (a success clears them), and many
+    # more per address, so that one person's typos never lock out others behind it.
+    "signin_account": env.tuple("RATE_LIMIT_SIGNIN_ACCOUNT", cast=int, default=(5, 300)),
+    "signin_address": env.tuple("RATE_LIMIT_SIGNIN_ADDRESS", cast=int, default=(50, 900)),
     "register": env.tuple("RATE_LIMIT_REGISTER", cast=int, default=(5, 3600)),
     "password_reset": env.tuple("RATE_LIMIT_PASSWORD_RESET", cast=int, default=(5, 3600)),
     "upload": env.tuple("RATE_LIMIT_UPLOAD", cast=int, default=(30, 600)),
