@@ -41,8 +41,7 @@ def prepare(posts: int) -> tuple[dict, int]:
     data = ROOT / "bench" / "var" / f"stream-{posts}"
     shutil.rmtree(data, ignore_errors=True)
     env = {**os.environ, "TOWNSQUARE_DATA_DIR": str(data), "DEBUG": "false",
-           "PYTHONPATH": str(ROOT), "RATE_LIMIT_POST": "100000000,60",
-           "RATE_LIMIT_SIGNIN": "1000,60"}
+           "PYTHONPATH": str(ROOT), "RATE_LIMIT_POST": "100000000,60"}
     env.pop("REDIS_URL", None)
     sh(TOWNSQUARE, "migrate", "--no-input", env=env)
     folder = dataset(posts)

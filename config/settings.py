@@ -327,7 +327,10 @@ RATE_LIMITS = {
     # action: (max events, per seconds)
     "post": env.tuple("RATE_LIMIT_POST", cast=int, default=(10, 60)),
     "react": env.tuple("RATE_LIMIT_REACT", cast=int, default=(60, 60)),
-    "signin": env.tuple("RATE_LIMIT_SIGNIN", cast=int, default=(10, 300)),
+    # Sign-in counts failures only: a few per account (a success clears them), and many
+    # more per address, so that one person's typos never lock out others behind it.
+    "signin_account": env.tuple("RATE_LIMIT_SIGNIN_ACCOUNT", cast=int, default=(5, 300)),
+    "signin_address": env.tuple("RATE_LIMIT_SIGNIN_ADDRESS", cast=int, default=(50, 900)),
     "register": env.tuple("RATE_LIMIT_REGISTER", cast=int, default=(5, 3600)),
     "password_reset": env.tuple("RATE_LIMIT_PASSWORD_RESET", cast=int, default=(5, 3600)),
     "upload": env.tuple("RATE_LIMIT_UPLOAD", cast=int, default=(30, 600)),
@@ -335,6 +338,9 @@ RATE_LIMITS = {
     "typing": env.tuple("RATE_LIMIT_TYPING", cast=int, default=(12, 60)),
     "subscribe": env.tuple("RATE_LIMIT_SUBSCRIBE", cast=int, default=(5, 3600)),
 }
+# Proxies (addresses or networks) whose X-Forwarded-For names the client: rate limits count
+# by the first untrusted address from its right end. None by default: the peer's address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Images members upload: verified by decoding, re-encoded as WebP without metadata.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)

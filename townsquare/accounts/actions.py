@@ -1,6 +1,7 @@
 import hashlib
 import logging
 import unicodedata
+from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -9,14 +10,15 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from townsquare.core.errors import Conflict, Forbidden, Invalid
-from townsquare.core.ratelimit import check_rate
+from townsquare.core.ratelimit import check_rate, count_failures, forget, refuse_while_limited
 from townsquare.uploads import actions as uploads
 from townsquare.uploads import images
 
-from . import avatars
-from .models import Role, User
+from . import avatars, queries
+from .models import Registration, Role, User
 from .permissions import can_edit_profile
 
 logger = logging.getLogger(__name__)
@@ -32,52 +34,139 @@ def clean_username(username: str) -> str:
         raise Invalid(
             f"Usernames are {USERNAME_MIN} to {USERNAME_MAX} characters long.", field="username"
         )
+    # No @: a sign-in with one is an email address, and a name must never pass for one.
     try:
         UnicodeUsernameValidator()(username)
+        if "@" in username:
+            raise ValidationError("@")
     except ValidationError:
-        raise Invalid(
-            "Use only letters, digits and the characters . _ - + @ in a username.",
-            field="username",
-        ) from None
+        raise Invalid(USERNAME_CHARACTERS, field="username") from None
     return username
 
 
-def register_member(*, username: str, email: str, password: str,
-                    role: str = Role.MEMBER) -> User:
+USERNAME_CHARACTERS = "Use only letters, digits and the characters . _ - + in a username."
+
+
+def register_member(*, username: str, email: str, password: str, next: str = "") -> None:
+    """Take a registration and have the worker email the address: a link that creates the
+    account, or (when the address already has one) a note to its owner. Nothing here
+    depends on whether the address is taken, so the answer gives nothing away; a taken
+    username is refused (usernames are public)."""
     username = clean_username(username)
-    email = (email or "").strip()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise Invalid("Enter a valid email address.", field="email") from None
-    if len(email) > EMAIL_MAX:
-        raise Invalid(f"Email addresses are at most {EMAIL_MAX} characters long.", field="email")
-    _refuse_taken(username, email)
-    candidate = User(username=username, email=email, role=role)
+    email = clean_email(email)
+    # Besides the view's limit per client: one inbox gets only so many of these emails.
+    check_rate("register", f"email:{email.lower()}"[:300])
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(USERNAME_TAKEN, field="username")
+    candidate = User(username=username, email=email)
     try:
         validate_password(password, candidate)
     except ValidationError as error:
         raise Invalid(" ".join(error.messages), field="password") from None
     candidate.set_password(password)
+    now = timezone.now()
+    with transaction.atomic():
+        Registration.objects.filter(created__lt=now - REGISTRATION_VALID).delete()
+        registration = Registration.objects.create(
+            username=username, email=email, password=candidate.password, next=next[:2000],
+            created=now)
+        transaction.on_commit(lambda: _queue_registration_email(registration.pk))
+
+
+USERNAME_TAKEN = "That username is already taken."
+# How long the link in a registration's email works.
+REGISTRATION_VALID = timedelta(days=3)
+
+
+def clean_email(email: str) -> str:
+    email = (email or "").strip()
+    if len(email) > EMAIL_MAX:
+        raise Invalid(f"Email addresses are at most {EMAIL_MAX} characters long.", field="email")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise Invalid("Enter a valid email address.", field="email") from None
+    return email
+
+
+def _queue_registration_email(registration_id: int) -> None:
+    from .tasks import send_registration_email
+
+    send_registration_email.enqueue(registration_id)
+
+
+def create_member(*, registration: Registration) -> User:
+    """The account a confirmed registration asked for (its link was checked by
+    tokens.read_registration_token); every registration for the address ends with it."""
+    if not Registration.objects.filter(pk=registration.pk).exists():
+        raise Invalid(REGISTRATION_USED)
+    _refuse_taken(registration.username, registration.email)
     try:
         with transaction.atomic():
-            candidate.save()
+            # Under the row's lock: two presses of the button make one account.
+            if not Registration.objects.select_for_update().filter(
+                    pk=registration.pk).exists():
+                raise Invalid(REGISTRATION_USED)
+            member = User.objects.create(
+                username=registration.username, email=registration.email,
+                password=registration.password, role=Role.MEMBER)
+            Registration.objects.filter(email__iexact=registration.email).delete()
     except IntegrityError:
-        # Someone registered the same name or address between the check and the insert.
-        _refuse_taken(username, email)
+        # Someone took the name or the address between the check and the insert.
+        _refuse_taken(registration.username, registration.email)
         raise
-    return candidate
+    return member
+
+
+REGISTRATION_USED = ("This link has already been used, or has expired. Sign in, or register "
+                     "again to get a new one.")
 
 
 def _refuse_taken(username: str, email: str) -> None:
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict("That username is already taken.", field="username")
+        raise Conflict(f"Someone took the username {username} while you were away. Register "
+                       "again with another name.", field="username")
+    # Only the address's owner can open the link that gets here: this tells nobody else.
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict(
-            "An account with that email address already exists. Sign in, or reset the "
-            "password if you have forgotten it.",
-            field="email",
-        )
+        raise Conflict("This address already has an account: sign in, or reset its password "
+                       "if you have forgotten it.", field="email")
+
+
+# Signing in.
+
+
+def authenticate_member(*, login: str, password: str, address: str) -> User:
+    """The member a sign-in names (see queries.get_member_for_login), when the password is
+    theirs. Wrong passwords count against the account (a success clears its count) and,
+    much more loosely, against the address; either one's limit refuses every attempt until
+    its window ends, before any password is checked."""
+    member = queries.get_member_for_login(login)
+    account = f"member:{member.pk}" if member else f"login:{login.casefold()}"
+    limits = (("signin_account", account), ("signin_address", address))
+    refuse_while_limited(*limits)
+    if member is None:
+        User().set_password(password)  # as long as checking a real one takes
+    elif member.check_password(password) and member.is_active:
+        forget("signin_account", account)
+        return member
+    count_failures(*limits)
+    raise Invalid(SIGNIN_REFUSED)
+
+
+SIGNIN_REFUSED = "That username or email and password don't match an account."
+
+
+def ask_password_reset(*, email: str) -> None:
+    """Have the worker email a reset link to the accounts using `email`, if any: the request
+    does the same work either way, so neither its answer nor its time tells."""
+    check_rate("password_reset", f"email:{email.strip().lower()}"[:300])
+    transaction.on_commit(lambda: _queue_password_reset(email))
+
+
+def _queue_password_reset(email: str) -> None:
+    from .tasks import send_password_reset
+
+    send_password_reset.enqueue(email)
 
 
 # Profiles.

@@ -97,7 +97,25 @@ def _fresh_copy(user: User) -> User:
 
 class MemberBackend(ModelBackend):
     """Django's model backend, with the per-request user lookup done in one plain query (or
-    none, when the session's read brought the row)."""
+    none, when the session's read brought the row), and the site's sign-in rules for the
+    forms that call `authenticate` (the admin's): the same lookup by name or address, the
+    same failure counts and locks, the same length caps."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from townsquare.core.errors import ActionError
+        from townsquare.core.ratelimit import client_address
+
+        from .actions import authenticate_member
+        from .forms import LOGIN_MAX, PASSWORD_MAX
+
+        if not username or not password or len(username) > LOGIN_MAX \
+                or len(password) > PASSWORD_MAX:
+            return None
+        address = client_address(request) if request is not None else "unknown"
+        try:
+            return authenticate_member(login=username, password=password, address=address)
+        except ActionError:
+            return None
 
     def get_user(self, user_id):
         try:

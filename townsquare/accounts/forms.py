@@ -1,42 +1,64 @@
+import unicodedata
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.validators import MaxLengthValidator
+
+# Every sign-in, registration and reset field has a maximum length, checked before any
+# query: a login is a username or an email address (at most 254 characters), and a password
+# is capped well above any real one, so that Argon2 is never fed megabytes.
+LOGIN_MAX = 254
+PASSWORD_MAX = 4096
+
+
+def _password_field(**kwargs) -> forms.CharField:
+    return forms.CharField(strip=False, max_length=PASSWORD_MAX, **kwargs)
 
 
 class RegisterForm(forms.Form):
     username = forms.CharField(
         max_length=30,
-        help_text="3 to 30 characters: letters, digits and . _ - + @",
+        help_text="3 to 30 characters: letters, digits and . _ - +",
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password = forms.CharField(
-        strip=False,
+    email = forms.EmailField(max_length=LOGIN_MAX,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = _password_field(
         help_text="At least 8 characters, not a common password and not all digits.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
 
-class SigninForm(AuthenticationForm):
-    """Sign in by username or email address, whatever the letter case."""
+class SigninForm(forms.Form):
+    """A username or an email address (the action tells them apart by the @), and a
+    password: only their presence and length are checked here."""
 
-    error_messages = {
-        "invalid_login": "That username or email and password don't match an account.",
-        "inactive": "This account is inactive.",
-    }
+    username = forms.CharField(
+        label="Username or email", max_length=LOGIN_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = _password_field(widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}))
+
+    def __init__(self, request=None, *args, **kwargs):
+        # Django's LoginView hands its forms the request; this one has no use for it.
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self) -> str:
+        # The NFKC form usernames are stored in, so "ｍａｒａ" signs in as "mara".
+        return unicodedata.normalize("NFKC", self.cleaned_data["username"])
+
+
+class NewPasswordForm(SetPasswordForm):
+    """The reset link's form for a new password, each field capped like registration's."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Username or email"
-
-    def clean(self):
-        from .models import User
-
-        login = self.cleaned_data.get("username", "")
-        if "@" in login:
-            match = User.objects.filter(email__iexact=login).only("username").first()
-            if match:
-                self.cleaned_data["username"] = match.username
-        return super().clean()
+        for name in ("new_password1", "new_password2"):
+            field = self.fields[name]
+            field.max_length = PASSWORD_MAX
+            field.validators.append(MaxLengthValidator(PASSWORD_MAX))
+            field.widget.attrs["maxlength"] = PASSWORD_MAX
 
 
 class ProfileEditForm(forms.Form):

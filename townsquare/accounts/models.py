@@ -67,3 +67,23 @@ class User(AbstractUser):
         from townsquare.core.links import url_for
 
         return url_for("member", self.username)
+
+
+class Registration(models.Model):
+    """A registration waiting for its email address to be confirmed.
+
+    No account exists until the link emailed to the address is followed, so registering
+    says the same whether the address already has an account or not: the worker, not the
+    request, finds out which, and emails either the link or a note to the account's owner.
+    """
+
+    username = models.CharField(max_length=150)
+    email = models.EmailField()
+    password = models.CharField(max_length=128)  # the hash, as User.password
+    # Where the new member goes once signed in (checked to be on this site).
+    next = models.CharField(max_length=2000, blank=True)
+    created = models.DateTimeField(db_index=True)
+    emailed = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.username} <{self.email}>"

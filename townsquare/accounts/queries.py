@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from townsquare.core.errors import NotFound
@@ -22,6 +22,17 @@ def list_members_starting(prefix: str, limit: int = SUGGEST_LIMIT) -> QuerySet[U
     """Active members whose username starts with `prefix` (any letter case), shortest first."""
     return (User.objects.filter(username__istartswith=prefix, is_active=True)
             .only("pk", "username").order_by(Lower("username"))[:limit])
+
+
+def get_member_for_login(login: str) -> User | None:
+    """The account a sign-in names, in any letter case: with an @ an email address, without
+    one a username. Usernames have no @ now; one from before, which is nobody's address,
+    still names its account, but an address always wins over such a name."""
+    if "@" not in login:
+        return User.objects.filter(username__iexact=login).first()
+    found = {(m.email.lower() == login.lower()): m for m in User.objects.filter(
+        Q(email__iexact=login) | Q(username__iexact=login))[:2]}
+    return found.get(True) or found.get(False)
 
 
 def get_member(username: str) -> User:

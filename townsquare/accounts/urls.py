@@ -2,9 +2,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import NewPasswordForm
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/sent/", views.register_sent, name="register_sent"),
+    path("register/confirm/<str:token>/", views.register_confirm, name="register_confirm"),
     path("signin/", views.SigninView.as_view(), name="signin"),
     path("signout/", auth_views.LogoutView.as_view(), name="signout"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
@@ -16,7 +19,7 @@ urlpatterns = [
     path(
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html"
+            template_name="accounts/password_reset_confirm.html", form_class=NewPasswordForm
         ),
         name="password_reset_confirm",
     ),

@@ -7,14 +7,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, NotFound, TooLarge
-from townsquare.core.http import see_other
+from townsquare.core.http import refusal, see_other
 from townsquare.core.links import url_for
 from townsquare.core.pagination import page_links
 from townsquare.core.ratelimit import check_rate, client_address
@@ -25,6 +25,7 @@ from townsquare.uploads.views import FORM_ALLOWANCE, IMMUTABLE
 from . import actions, avatars, queries
 from .forms import ProfileEditForm, RegisterForm, SigninForm
 from .permissions import can_edit_profile
+from .tokens import read_registration_token
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,18 +37,40 @@ def register(request):
         return render(request, "accounts/register.html", {"form": form}, status=400)
     try:
         check_rate("register", client_address(request))
-        member = actions.register_member(**form.cleaned_data)
+        actions.register_member(**form.cleaned_data, next=_safe_next(request))
     except ActionError as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
-        return render(request, "accounts/register.html", {"form": form}, status=error.status)
+        return refusal(render(request, "accounts/register.html", {"form": form},
+                              status=error.status), error)
+    return see_other(reverse("register_sent"))
+
+
+@require_safe
+def register_sent(request):
+    return render(request, "accounts/register_sent.html")
+
+
+@require_http_methods(["GET", "POST"])
+def register_confirm(request, token: str):
+    """The emailed link: a button (mail systems open links to scan them, and must not make
+    accounts), whose post makes the account and signs the new member in."""
+    registration = read_registration_token(token)
+    if request.method == "GET":
+        return render(request, "accounts/register_confirm.html", {"registration": registration})
+    try:
+        member = actions.create_member(registration=registration)
+    except ActionError as error:
+        return render(request, "accounts/register_confirm.html",
+                      {"registration": registration, "error": error}, status=error.status)
     login(request, member, backend="townsquare.accounts.backends.MemberBackend")
-    return see_other(_safe_next(request))
+    messages.success(request, f"Welcome to {settings.SITE_NAME}, {member.username}!")
+    return see_other(_safe_next(request, registration.next))
 
 
-def _safe_next(request) -> str:
+def _safe_next(request, target: str = "") -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
-    target = request.POST.get("next") or request.GET.get("next") or "/"
+    target = target or request.POST.get("next") or request.GET.get("next") or "/"
     ok = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
     return target if ok else "/"
 
@@ -58,30 +81,40 @@ class SigninView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        check_rate("signin", client_address(request))
-        return super().post(request, *args, **kwargs)
+        form = self.get_form()
+        if not form.is_valid():
+            return self.form_invalid(form)
+        try:
+            member = actions.authenticate_member(
+                login=form.cleaned_data["username"], password=form.cleaned_data["password"],
+                address=client_address(request))
+        except ActionError as error:
+            # Refused, locked out for now included: the form again, with the reason.
+            form.add_error(None, error.message)
+            return refusal(self.form_invalid(form, status=error.status), error)
+        login(request, member, backend="townsquare.accounts.backends.MemberBackend")
+        return HttpResponseRedirect(self.get_success_url())
 
     def get_context_data(self, **kwargs):
         # Django's LoginView names the site after the host; pages use the configured name.
         return super().get_context_data(**kwargs) | {"site_name": settings.SITE_NAME}
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def form_invalid(self, form, status: int = 400):
+        return self.render_to_response(self.get_context_data(form=form), status=status)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/password_reset_email.txt"
-    subject_template_name = "accounts/password_reset_subject.txt"
-
-    @property
-    def extra_email_context(self):
-        # Without it the email names the site after the host ("the example.com account").
-        return {"site_name": settings.SITE_NAME}
 
     def post(self, request, *args, **kwargs):
         check_rate("password_reset", client_address(request))
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # The worker sends the email (if the address has an account), with links made
+        # from SITE_URL: this answer and its time are the same for any address.
+        actions.ask_password_reset(email=form.cleaned_data["email"])
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @require_safe
@@ -210,7 +243,7 @@ def _profile_avatar(request):
 def _avatar_refused(request, error: ActionError):
     if not can_edit_profile(request.user):
         raise error
-    return _edit_page(request, status=error.status, avatar_error=error.message)
+    return refusal(_edit_page(request, status=error.status, avatar_error=error.message), error)
 
 
 @login_required

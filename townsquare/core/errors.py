@@ -31,4 +31,28 @@ class Conflict(ActionError):
 
 
 class RateLimited(ActionError):
+    """Refused for now: `retry_after` is how many seconds until the limit's window ends (the
+    response's Retry-After), and the message says it in words."""
+
     status = 429
+
+    def __init__(self, message: str = "", *, retry_after: int, field: str | None = None):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message or "You are doing that too often. "
+                                    f"Try again in {wait_in_words(self.retry_after)}.",
+                         field=field)
+
+
+def wait_in_words(seconds: int) -> str:
+    """'40 seconds', '4 minutes', '1 hour and 5 minutes': never less than the real wait."""
+    if seconds < 60:
+        return _plural(seconds, "second")
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return _plural(minutes, "minute")
+    hours, minutes = divmod(minutes, 60)
+    return _plural(hours, "hour") + (f" and {_plural(minutes, 'minute')}" if minutes else "")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from townsquare.accounts.backends import rows_read_with_session
 
 from .errors import ActionError
+from .http import refusal
 
 
 class MemberMiddleware(AuthenticationMiddleware):
@@ -41,5 +42,5 @@ class ActionErrorMiddleware:
 
 def render_error(request, error: ActionError):
     template = "components/error_fragment.html" if request.htmx else "error.html"
-    return render(request, template, {"message": error.message, "status": error.status},
-                  status=error.status)
+    return refusal(render(request, template, {"message": error.message, "status": error.status},
+                          status=error.status), error)

@@ -186,6 +186,10 @@ class _Import:
             email = line.text("email", max_length=254).strip()
             if "/" in username or not username:
                 raise line.fail(f"username {username!r} cannot be used in a profile address")
+            if "@" in username:
+                # A sign-in with an @ is an email address: a name must never pass for one.
+                raise line.fail(f"username {username!r} has an @, and usernames must not look "
+                                f"like email addresses")
             if username.lower() in taken_names:
                 raise line.fail(f"username {username!r} is already taken (letter case aside)")
             if email.lower() in taken_emails:

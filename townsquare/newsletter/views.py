@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from townsquare.core.errors import ActionError, Forbidden
-from townsquare.core.http import see_other
+from townsquare.core.http import refusal, see_other
 from townsquare.core.ratelimit import check_rate, client_address
 
 from . import actions, permissions, queries
@@ -69,7 +69,7 @@ def subscribe(request):
         context = {"newsletter_email": email, "newsletter_frequency": frequency,
                    "newsletter_error": error}
         template = "newsletter/banner.html" if request.htmx else "newsletter/newsletter.html"
-        return render(request, template, context, status=error.status)
+        return refusal(render(request, template, context, status=error.status), error)
     if request.htmx:
         return render(request, "newsletter/banner.html", {"newsletter_done": True})
     return see_other(reverse("newsletter_check_inbox"))

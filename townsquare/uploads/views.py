@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, TooLarge
+from townsquare.core.http import refusal
 from townsquare.forum.permissions import GUEST
 
 from . import actions
@@ -56,8 +57,8 @@ def _wants_page(request) -> bool:
 
 def _refusal(request, error: ActionError):
     if _wants_page(request):
-        return _page(request, status=error.status, error=error.message)
-    return JsonResponse({"error": error.message}, status=error.status)
+        return refusal(_page(request, status=error.status, error=error.message), error)
+    return refusal(JsonResponse({"error": error.message}, status=error.status), error)
 
 
 def _page(request, *, status: int = 200, **context):

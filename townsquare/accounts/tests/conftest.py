@@ -1,3 +1,10 @@
+import re
+
+import pytest
+from django.conf import settings
+
+from townsquare.newsletter.tests.conftest import run_queued_tasks
+
 # Real images, pixel bombs and a fresh media folder per test: the uploads app's own fixtures,
 # since avatars go through the same checks.
 from townsquare.uploads.tests.conftest import (  # noqa: F401
@@ -7,3 +14,24 @@ from townsquare.uploads.tests.conftest import (  # noqa: F401
     media,
     stored_files,
 )
+
+
+@pytest.fixture
+def worker(django_capture_on_commit_callbacks):
+    """Call something as if its transaction committed, then do what the worker would: run
+    the tasks it queued (the emails among them)."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = fn(*args, **kwargs)
+        run_queued_tasks()
+        return result
+
+    return run
+
+
+def link_in(message, path: str) -> str:
+    """The path of the SITE_URL link under `path` in an email's text."""
+    found = re.search(re.escape(settings.SITE_URL) + rf"({re.escape(path)}\S+/)", message.body)
+    assert found, f"no {path} link in:\n{message.body}"
+    return found.group(1)

@@ -227,6 +227,7 @@ def test_uploading_too_often_is_429_and_counts_with_post_images(
     before = stored_files()
     response = upload(client, image_file(size=(30, 30)))
     assert response.status_code == 429 and "too often" in response.content.decode()
+    assert 1 <= int(response["Retry-After"]) <= 600
     assert stored_files() == before
 
 

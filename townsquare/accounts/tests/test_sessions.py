@@ -4,10 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
 from townsquare.accounts.backends import MemberBackend
+
+from .conftest import link_in
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +86,15 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(make_member):
     assert not whoami(copy)
 
 
-def test_a_new_member_is_signed_in_on_every_page_after_registering(client):
-    response = client.post("/register/", {"username": "newreader", "password": PASSWORD,
-                                          "email": "newreader@example.org", "next": "/"})
-    assert response.status_code in (302, 303)
+def test_a_new_member_is_signed_in_on_every_page_after_registering(client, worker):
+    response = worker(client.post, "/register/", {
+        "username": "newreader", "password": PASSWORD, "email": "newreader@example.org",
+        "next": "/"})
+    assert response.status_code == 303
+    assert not whoami(client)
+    (message,) = mail.outbox
+    response = client.post(link_in(message, "/register/confirm/"))
+    assert response.status_code == 303
     assert whoami(client)
 
 

@@ -110,6 +110,8 @@ BAD = [
     ("reactions", 0, {"kind": "angry"}, "reactions.jsonl:1: kind 'angry' is not one of"),
     ("reactions", 2, {"post_id": 4242}, "reactions.jsonl:3: post_id 4242 does not match any"),
     ("users", 1, {"username": "DESK"}, "users.jsonl:2: username 'DESK' is already taken"),
+    ("users", 1, {"username": "desk@example.org"},
+     "users.jsonl:2: username 'desk@example.org' has an @, and usernames must not look like"),
     ("users", 1, {"email": "DESK@example.org"}, "users.jsonl:2: email 'DESK@example.org' is"),
     ("users", 1, {"role": "overlord"}, "users.jsonl:2: role 'overlord' is not one of"),
     ("categories", 0, {"read_role": "everyone"},

@@ -198,9 +198,11 @@ def test_subscribing_too_often_from_one_address_is_refused_with_429(subscribe, s
         assert subscribe(f"reader{n}@example.org").status_code == 303
     response = subscribe("reader9@example.org")
     assert response.status_code == 429
-    assert "You are doing that too often." in text(response)
+    assert "You are doing that too often. Try again in" in text(response)
+    assert 1 <= int(response["Retry-After"]) <= 3600
     htmx = subscribe("reader10@example.org", htmx=True)
     assert htmx.status_code == 429 and "<html" not in text(htmx)
+    assert 1 <= int(htmx["Retry-After"]) <= 3600 and "Try again in" in text(htmx)
     assert Subscriber.objects.count() == 3 and len(mail.outbox) == 3
 
 

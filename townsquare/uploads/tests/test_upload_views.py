@@ -92,6 +92,7 @@ def test_uploading_too_often_is_429(member_client, image_file, settings):
     assert member_client.post("/uploads/", {"image": image_file()}, **JSON).status_code == 201
     again = member_client.post("/uploads/", {"image": image_file(size=(9, 9))}, **JSON)
     assert again.status_code == 429 and "too often" in again.json()["error"]
+    assert 1 <= int(again["Retry-After"]) <= 60 and "Try again in" in again.json()["error"]
 
 
 def test_guests_cannot_upload(client, image_file):
