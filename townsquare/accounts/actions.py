@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from townsquare.core.errors import Conflict, Forbidden, Invalid
+from townsquare.core.inputs import member_text
 from townsquare.core.ratelimit import check_rate
 from townsquare.uploads import actions as uploads
 from townsquare.uploads import images
@@ -92,7 +93,7 @@ def update_profile(*, member: User, display_name: str, bio: str, location: str) 
     _check_can_edit(member)
     display_name = _one_line(display_name, "display name", DISPLAY_NAME_MAX, "display_name")
     location = _one_line(location, "location", LOCATION_MAX, "location")
-    bio = (bio or "").replace("\r\n", "\n").strip()
+    bio = member_text(bio).replace("\r\n", "\n").strip()
     if len(bio) > BIO_MAX:
         raise Invalid(f"A bio can be at most {BIO_MAX:,} characters long "
                       f"(this one has {len(bio):,}).", field="bio")
@@ -106,7 +107,7 @@ def update_profile(*, member: User, display_name: str, bio: str, location: str) 
 
 
 def _one_line(value: str, what: str, limit: int, field: str) -> str:
-    value = " ".join((value or "").split())  # no line breaks, no runs of spaces
+    value = " ".join(member_text(value).split())  # no line breaks, no runs of spaces
     if len(value) > limit:
         raise Invalid(f"A {what} can be at most {limit} characters long "
                       f"(this one has {len(value)}).", field=field)
