@@ -5,6 +5,7 @@ cache, email to the console. A site that outgrows one machine sets DATABASE_URL
 (PostgreSQL) and REDIS_URL (Redis) and runs more processes.
 """
 
+import hashlib
 import re
 import secrets
 from pathlib import Path
@@ -123,7 +124,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    _prefix = env.str("CACHE_KEY_PREFIX", default="ts")
+    # The key's digest is part of the prefix: cached pages hold holes tagged by SECRET_KEY
+    # (core/shell.py), so a new key must not read pieces cached under the old one.
+    _prefix = (env.str("CACHE_KEY_PREFIX", default="ts") + "-"
+               + hashlib.sha256(SECRET_KEY.encode()).hexdigest()[:8])
     # A Redis outage makes the cache forget, not the site fail (townsquare/core/cache.py).
     _redis_options = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
     CACHES = {

@@ -3,21 +3,26 @@
 // put into the page. Without it the page is the same, by reload.
 (function () {
   "use strict";
-  var HOLE = "\ue000csrf\ue001";
 
   function parse(event) {
     try { return JSON.parse(event.data); } catch (e) { return null; }
   }
 
-  // Posts come with a hole where the reader's CSRF token goes: any form on the page has it.
+  // The reader's CSRF token: any form on the page has it.
   function token() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
   }
 
+  // Pushed blocks are the same for every reader of a kind, so their forms come with an empty
+  // token: each form gets this reader's, by its input alone, never by searching the text.
   function nodesOf(html) {
     var holder = document.createElement("div");
-    holder.innerHTML = html.split(HOLE).join(token());
+    holder.innerHTML = html;
+    var own = token();
+    holder.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach(function (input) {
+      input.value = own;
+    });
     return Array.prototype.slice.call(holder.children);
   }
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from townsquare.core.errors import Conflict, Forbidden, Invalid
+from townsquare.core.inputs import member_text
 from townsquare.core.ratelimit import check_rate, count_failures, forget, refuse_while_limited
 from townsquare.uploads import actions as uploads
 from townsquare.uploads import images
@@ -181,7 +182,7 @@ def update_profile(*, member: User, display_name: str, bio: str, location: str) 
     _check_can_edit(member)
     display_name = _one_line(display_name, "display name", DISPLAY_NAME_MAX, "display_name")
     location = _one_line(location, "location", LOCATION_MAX, "location")
-    bio = (bio or "").replace("\r\n", "\n").strip()
+    bio = member_text(bio).replace("\r\n", "\n").strip()
     if len(bio) > BIO_MAX:
         raise Invalid(f"A bio can be at most {BIO_MAX:,} characters long "
                       f"(this one has {len(bio):,}).", field="bio")
@@ -195,7 +196,7 @@ def update_profile(*, member: User, display_name: str, bio: str, location: str) 
 
 
 def _one_line(value: str, what: str, limit: int, field: str) -> str:
-    value = " ".join((value or "").split())  # no line breaks, no runs of spaces
+    value = " ".join(member_text(value).split())  # no line breaks, no runs of spaces
     if len(value) > limit:
         raise Invalid(f"A {what} can be at most {limit} characters long "
                       f"(this one has {len(value)}).", field=field)

@@ -1,3 +1,4 @@
+import copy
 import unicodedata
 
 from django import forms
@@ -52,13 +53,14 @@ class SigninForm(forms.Form):
 class NewPasswordForm(SetPasswordForm):
     """The reset link's form for a new password, each field capped like registration's."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("new_password1", "new_password2"):
-            field = self.fields[name]
-            field.max_length = PASSWORD_MAX
-            field.validators.append(MaxLengthValidator(PASSWORD_MAX))
-            field.widget.attrs["maxlength"] = PASSWORD_MAX
+
+# Django's fields, capped: set on the class's own copies, which every form made from it copies.
+for _name in ("new_password1", "new_password2"):
+    _field = NewPasswordForm.base_fields[_name] = copy.deepcopy(
+        SetPasswordForm.base_fields[_name])
+    _field.max_length = PASSWORD_MAX
+    _field.validators.append(MaxLengthValidator(PASSWORD_MAX))
+    _field.widget.attrs["maxlength"] = PASSWORD_MAX
 
 
 class ProfileEditForm(forms.Form):
@@ -73,9 +75,14 @@ class ProfileEditForm(forms.Form):
         max_length=100, required=False,
         help_text="Optional: a town, a region, a country.",
     )
-    # The length is checked by the action, once line breaks are one character each.
+    # The exact length is checked by the action, once line breaks are one character each;
+    # the form only refuses what could never pass (every line break sent as two).
     bio = forms.CharField(
-        required=False, strip=False,
+        required=False, strip=False, max_length=4000,
         help_text="Up to 2,000 characters, shown as written.",
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bio"].widget.attrs["maxlength"] = 2000

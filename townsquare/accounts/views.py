@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, NotFound, TooLarge
 from townsquare.core.http import refusal, see_other
+from townsquare.core.inputs import PAGE_DIGITS, member_text, whole_number
 from townsquare.core.links import url_for
 from townsquare.core.pagination import page_links
 from townsquare.core.ratelimit import check_rate, client_address
@@ -138,10 +139,10 @@ def member(request, username: str):
 
 
 def _page_number(request, name: str) -> int:
-    raw = request.GET.get(name, "1")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+    page = whole_number(request.GET.get(name, "1"), digits=PAGE_DIGITS)
+    if page is None:
         raise NotFound("That page does not exist.")
-    return int(raw)
+    return page
 
 
 def _page_nav(request, name: str, page: queries.Page) -> dict:
@@ -219,8 +220,8 @@ def _edit_page(request, form=None, *, status=200, avatar_error: str = ""):
 @require_POST
 def profile_avatar(request):
     """A new avatar from the profile page's file form."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
+    length = whole_number(request.META.get("CONTENT_LENGTH") or "0")
+    if length is None or length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
         # Refused before Django reads (and spools to disk) a body that could never pass.
         return _avatar_refused(request, TooLarge(too_large_message()))
     return _profile_avatar(request)
@@ -257,7 +258,7 @@ def profile_avatar_remove(request):
 @require_safe
 def member_suggest(request):
     """Members for the editor's @mention autocomplete: a listbox fragment, or JSON."""
-    q = request.GET.get("q", "").strip().lstrip("@")
+    q = member_text(request.GET.get("q", "")).strip().lstrip("@")  # no NUL into a query
     found = list(queries.list_members_starting(q)) if 0 < len(q) <= 150 else []
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"members": [{"username": m.username,

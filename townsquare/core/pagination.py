@@ -1,4 +1,5 @@
 from townsquare.core.errors import NotFound
+from townsquare.core.inputs import PAGE_DIGITS, whole_number
 
 
 def page_count(items: int, per_page: int) -> int:
@@ -8,11 +9,9 @@ def page_count(items: int, per_page: int) -> int:
 
 def parse_page(request, last_page: int) -> int:
     """The requested page number; a page that is not a number or past the end is a 404."""
-    raw = request.GET.get("page", "1")
-    try:
-        page = int(raw)
-    except ValueError:
-        raise NotFound("That page does not exist.") from None
+    page = whole_number(request.GET.get("page", "1"), digits=PAGE_DIGITS)
+    if page is None:
+        raise NotFound("That page does not exist.")
     if page < 1 or page > max(last_page, 1):
         raise NotFound(f"That page does not exist: there are {max(last_page, 1)} pages.")
     return page

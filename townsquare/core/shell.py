@@ -7,14 +7,20 @@ page with a marker in place of each of those pieces (`hole("posts")`), split at 
 and kept in the cache; each view then joins the cached segments with that reader's pieces.
 The template stays the one source of the page's markup; only the per-reader values move.
 
-Markers are made of Unicode private-use characters, which escaping leaves alone. They are
-looked for only in the shell's own markup when it is rendered, never in the values filled in,
-so a member who types those characters into a post cannot open a hole.
+A marker is two Unicode private-use characters (which escaping leaves alone) around a tag
+derived from SECRET_KEY and the piece's name. The tag is the same in every process (shells sit
+in a shared cache) and no reader ever sees it: text a member typed cannot name a hole even
+before `core.inputs.member_text` drops the marker characters at save. Markers are looked for
+only in the shell's own markup when it is rendered, never in the values filled in. Pages and
+the event stream never send a marker to a browser: a piece is filled or left empty.
 """
 
+import hashlib
+import hmac
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.utils.safestring import SafeString, mark_safe
 
@@ -22,7 +28,10 @@ from .memo import versioned_page_part
 from .randomness import random_bytes
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
-_HOLE_RE = re.compile(f"{_OPEN}([a-z_]+){_CLOSE}")
+# Hex, so that escaping leaves the tag as it is wherever a template puts a hole.
+_TAG = hmac.new(settings.SECRET_KEY.encode(), b"townsquare.core.shell.hole",
+                hashlib.sha256).hexdigest()[:20]
+_HOLE_RE = re.compile(f"{_OPEN}{_TAG}:([a-z_]+){_CLOSE}")
 SHELL_SECONDS = 24 * 3600
 
 
@@ -62,7 +71,7 @@ def random_chars(length: int) -> str:
 
 def hole(name: str) -> SafeString:
     """The marker a shell is rendered with where the piece `name` goes."""
-    return mark_safe(f"{_OPEN}{name}{_CLOSE}")
+    return mark_safe(f"{_OPEN}{_TAG}:{name}{_CLOSE}")
 
 
 def holes(*names: str) -> dict[str, SafeString]:
@@ -80,13 +89,14 @@ class Shell:
         self.names = frozenset(self.parts[1::2])
 
     def fill(self, request, values: dict[str, str]) -> str:
-        """The page for this reader, with `values` (plus the CSRF token) in the holes."""
+        """The page for this reader, with `values` (plus the CSRF token) in the holes; a
+        hole without a value is left empty."""
         if "csrf" in self.names:
             values["csrf"] = csrf_token(request)
-        parts = self.parts
+        parts, get = self.parts, values.get
         out = [parts[0]]
         for i in range(1, len(parts), 2):
-            out.append(values[parts[i]])
+            out.append(get(parts[i], ""))
             out.append(parts[i + 1])
         return "".join(out)
 

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from townsquare.accounts.state import state_changed
 from townsquare.core.errors import Invalid
+from townsquare.core.inputs import member_text
 from townsquare.core.ratelimit import check_rate
 from townsquare.forum.queries import get_post
 
@@ -14,7 +15,7 @@ MAX_QUOTES = 10
 
 
 def save_draft(*, member, topic, body: str) -> Draft:
-    body = (body or "").replace("\r\n", "\n")
+    body = member_text(body).replace("\r\n", "\n")
     if len(body) > settings.POST_MAX_CHARS:
         raise Invalid(f"Drafts are limited to {settings.POST_MAX_CHARS:,} characters "
                       f"(this one has {len(body):,}).", field="body")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
+from townsquare.core.inputs import id_param
 from townsquare.core.shell import csrf_token
 from townsquare.forum.actions import clean_body, render_body
 from townsquare.forum.queries import get_post, get_topic
@@ -42,14 +43,12 @@ def draft_discard(request, topic_id: int | None = None):
 @login_required
 @require_POST
 def quote_toggle(request):
-    raw = request.POST.get("post", "")
-    if not raw.isdigit():
-        raise Invalid("That quote button is broken.")
-    selected, _ = actions.toggle_quote(member=request.user, post_id=int(raw))
+    post_id = id_param(request.POST, "post", broken="That quote button is broken.")
+    selected, _ = actions.toggle_quote(member=request.user, post_id=post_id)
     if request.htmx:
-        return HttpResponse(multiquote_button_html(post_id=int(raw), selected=selected,
+        return HttpResponse(multiquote_button_html(post_id=post_id, selected=selected,
                                                    csrf_token=csrf_token(request)))
-    return see_other(get_post(int(raw), request.user).get_absolute_url())
+    return see_other(get_post(post_id, request.user).get_absolute_url())
 
 
 def _destination(request):

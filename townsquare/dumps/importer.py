@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from townsquare.accounts.models import Role, User
+from townsquare.core.inputs import member_text
 from townsquare.core.markup import QuotedPost, quoted_ids
 from townsquare.forum import permissions
 from townsquare.forum.models import Category, Post, Topic
@@ -199,7 +200,7 @@ class _Import:
                 raise line.fail(f"role {role!r} is not one of {', '.join(Role.values)}")
             user = User(
                 pk=self.users.add(line, line.id()), username=username, email=email,
-                date_joined=line.time("date_joined"), role=role, bio=line.text("bio"),
+                date_joined=line.time("date_joined"), role=role, bio=member_text(line.text("bio")),
                 is_active=line.record.get("is_active", True) is not False,
                 is_staff=line.flag("is_staff"), password=self.password(line, hashes),
             )
@@ -234,8 +235,9 @@ class _Import:
                     raise line.fail(f"{name} {role!r} is not one of {', '.join(Role.values)}")
             category = Category(
                 pk=self.categories.add(line, line.id()),
-                title=line.text("title", max_length=120), slug=line.text("slug", max_length=120),
-                description=line.text("description"), position=line.whole("position"),
+                title=member_text(line.text("title", max_length=120)),
+                slug=line.text("slug", max_length=120),
+                description=member_text(line.text("description")), position=line.whole("position"),
                 parent_id=self.categories.get(line, "parent_id", required=False), **roles,
             )
             self.category_rows[category.pk] = category
@@ -244,7 +246,8 @@ class _Import:
         check_url = URLValidator(schemes=["http", "https"])
         for line in self.lines("topics.jsonl"):
             line.require("id", "category_id", "user_id", "title", "created")
-            title = " ".join(line.text("title", max_length=settings.TITLE_MAX_CHARS).split())
+            title = " ".join(member_text(line.text("title", max_length=settings.TITLE_MAX_CHARS))
+                             .split())
             source_url = line.text("source_url", max_length=500)
             if source_url:
                 try:
@@ -259,7 +262,8 @@ class _Import:
                 author_id=self.users.get(line, "user_id"), title=title,
                 slug=slugify(title)[:80] or "topic", created=created, last_activity=created,
                 pinned=line.flag("pinned"), locked=line.flag("locked"), hidden=line.flag("hidden"),
-                source_name=line.text("source_name", max_length=200), source_url=source_url,
+                source_name=member_text(line.text("source_name", max_length=200)),
+                source_url=source_url,
                 source_date=line.day("source_date"), views=line.whole("views"),
             )
             self.topic_rows[topic.pk] = topic
@@ -295,7 +299,7 @@ class _Import:
         source_id = line.id()
         topic = self.topic_rows[self.topics.get(line, "topic_id")]
         author = self.member[self.users.get(line, "user_id")]
-        body = self.remap_quotes(line.text("body", max_length=settings.POST_MAX_CHARS))
+        body = self.remap_quotes(member_text(line.text("body", max_length=settings.POST_MAX_CHARS)))
         # A quote points back at an earlier post (records come in id order).
         quotes_post_id = self.posts.get(line, "quotes_post_id", required=False)
         created = line.time("created")

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from townsquare.accounts.models import User
 from townsquare.core.errors import Conflict, Forbidden, Invalid, NotFound
+from townsquare.core.inputs import member_text
 from townsquare.core.markup import (
     QuotedPost,
     mentioned_usernames,
@@ -27,7 +28,7 @@ from .models import Category, Mention, Post, PostQuote, PostRevision, Topic
 
 
 def clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    title = " ".join(member_text(title).split())
     if not title:
         raise Invalid("Give the topic a title.", field="title")
     if len(title) > settings.TITLE_MAX_CHARS:
@@ -40,7 +41,7 @@ def clean_title(title: str) -> str:
 
 
 def clean_body(body: str) -> str:
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = member_text(body).replace("\r\n", "\n").strip()
     if not body:
         raise Invalid("Write something before posting.", field="body")
     if len(body) > settings.POST_MAX_CHARS:

@@ -1,8 +1,10 @@
 from django import forms
 from django.conf import settings
 
+from townsquare.core.inputs import PAGE_DIGITS, BoundedForm
 
-class ReplyForm(forms.Form):
+
+class ReplyForm(BoundedForm):
     body = forms.CharField(
         label="Your reply",
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -15,10 +17,11 @@ class ReplyForm(forms.Form):
         },
     )
     submit_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    on_page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    on_page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1,
+                                 max_value=10**PAGE_DIGITS - 1)
 
 
-class PostEditForm(forms.Form):
+class PostEditForm(BoundedForm):
     body = forms.CharField(
         label="Post",
         widget=forms.Textarea(attrs={"rows": 12}),
@@ -32,10 +35,10 @@ class PostEditForm(forms.Form):
     )
     reason = forms.CharField(label="Reason for the edit (optional)", max_length=200,
                              required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
 
-class TopicForm(forms.Form):
+class TopicForm(BoundedForm):
     category = forms.ModelChoiceField(queryset=None, empty_label=None)
     title = forms.CharField(
         max_length=settings.TITLE_MAX_CHARS,

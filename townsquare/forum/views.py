@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from townsquare.core.context_processors import flash, user_nav
 from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
+from townsquare.core.inputs import PAGE_DIGITS, id_param, whole_number
 from townsquare.core.links import url_for
 from townsquare.core.markup import quote_block
 from townsquare.core.pagecache import cached_guest_page, guest_page, is_guest
@@ -138,10 +139,9 @@ def _seen_notifications(member, t, page: int) -> None:
 
 def _page_number(request, items: int, per_page: int) -> int | None:
     """The page asked for when it is a plain number in range (else the slow path decides)."""
-    raw = request.GET.get("page", "1")
-    if len(request.GET) > 1 or not raw.isdigit():
+    page = whole_number(request.GET.get("page", "1"), digits=PAGE_DIGITS)
+    if len(request.GET) > 1 or page is None:
         return None
-    page = int(raw)
     return page if 1 <= page <= page_count(items, per_page) else None
 
 
@@ -234,10 +234,9 @@ def topic_reply(request, topic_id: int):
     t = queries.get_topic(topic_id, request.user)
     if request.method == "GET":
         body = ""
-        if quote_id := request.GET.get("quote", "").strip():
-            if not quote_id.isdigit():
-                raise Invalid("That quote link is broken.")
-            quoted = queries.get_post(int(quote_id), request.user)
+        if request.GET.get("quote", "").strip():
+            quote_id = id_param(request.GET, "quote", broken="That quote link is broken.")
+            quoted = queries.get_post(quote_id, request.user)
             body = quote_block(quoted.pk, quoted.body)
         elif request.GET.get("quotes") == "collected":
             body = collected_quotes(request.user, t)

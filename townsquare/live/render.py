@@ -2,8 +2,8 @@
 
 A post event becomes the post's block exactly as the page would render it for that reader
 (guest, member, the post's author, moderator; whether they may reply), built from the page
-entry the event carries with the same `rendering.post_controls` the page uses. The CSRF
-token is left as a hole: the page's script fills in the reader's own.
+entry the event carries with the same `rendering.post_controls` the page uses. The block's
+forms carry an empty CSRF token: the page's script puts the reader's own into them.
 """
 
 import json
@@ -14,7 +14,7 @@ from django.conf import settings
 
 from townsquare.forum import permissions
 from townsquare.forum.live import entry_from_event
-from townsquare.forum.rendering import CSRF_HOLE, ReaderKind, post_controls
+from townsquare.forum.rendering import ReaderKind, post_controls
 
 POST_EVENTS = {"post_added", "post_changed"}
 
@@ -47,6 +47,6 @@ def render_for(event, variant: ReaderKind | None) -> bytes:
         return sse(event.id, event.kind, event.data)
     entry = entry_from_event(event.data)
     edit_after = time.time() - settings.POST_EDIT_WINDOW
-    html = entry.shared + post_controls(entry, variant, token=CSRF_HOLE, edit_after=edit_after)
+    html = entry.shared + post_controls(entry, variant, token="", edit_after=edit_after)
     data = {"post": event.data["post"], "page": event.data["page"], "html": html}
     return sse(event.id, event.kind, data)

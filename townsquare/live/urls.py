@@ -3,6 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("t/<int:topic_id>/typing/", views.topic_typing, name="topic_typing"),
+    path("t/<id:topic_id>/typing/", views.topic_typing, name="topic_typing"),
     path("me/browsing/", views.browsing_preference, name="browsing_preference"),
 ]

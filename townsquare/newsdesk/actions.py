@@ -20,6 +20,7 @@ from django.utils import timezone
 from townsquare.accounts.models import Role, User
 from townsquare.core.errors import ActionError, Conflict, Forbidden, Invalid, NotFound
 from townsquare.core.fetch import FetchError, check_url, fetch
+from townsquare.core.inputs import member_text
 from townsquare.forum import actions as forum_actions
 from townsquare.forum.models import Category, Post, Topic
 from townsquare.uploads.actions import keep_image, referenced_files
@@ -50,7 +51,7 @@ def require_editor(user) -> None:
 def save_source(*, editor, source: Source | None = None, name: str, feed_url: str,
                 category: Category, interval_minutes: int, active: bool = True) -> Source:
     require_editor(editor)
-    name = " ".join((name or "").split())
+    name = " ".join(member_text(name).split())
     if not name:
         raise Invalid("Give the source a name.", field="name")
     feed_url = (feed_url or "").strip()
@@ -466,7 +467,7 @@ def _locked(story: Story, *statuses: str) -> Story:
 def add_correction(*, editor, story: Story, note: str) -> Correction:
     """A visible correction under the published topic's opening post."""
     require_editor(editor)
-    note = (note or "").replace("\r\n", "\n").strip()
+    note = member_text(note).replace("\r\n", "\n").strip()
     if not note:
         raise Invalid("Write the correction readers will see.", field="note")
     if len(note) > NOTE_CHARS:

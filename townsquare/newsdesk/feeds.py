@@ -17,6 +17,8 @@ import feedparser
 import nh3
 from django.utils.dateparse import parse_datetime
 
+from townsquare.core.inputs import member_text
+
 MAX_ITEMS = 200
 SUMMARY_CHARS = 1200
 
@@ -128,7 +130,7 @@ def _item(*, guid, url, title, summary, published, image_url) -> FeedItem | str:
 def text(value: str) -> str:
     """Plain text from a feed's HTML or text: tags dropped, entities decoded, spaces folded."""
     value = nh3.clean(value or "", tags=set(), clean_content_tags={"script", "style"})
-    return " ".join(html.unescape(value).split())
+    return " ".join(member_text(html.unescape(value)).split())
 
 
 def _entry_summary(entry) -> str:

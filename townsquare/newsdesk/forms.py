@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 
+from townsquare.core.inputs import BoundedForm
 from townsquare.forum.models import Category
 
 from .models import Source
@@ -11,7 +12,7 @@ def editor_categories():
     return Category.objects.filter(start_role__in=["member", "editor"]).order_by("position", "id")
 
 
-class SourceForm(forms.Form):
+class SourceForm(BoundedForm):
     name = forms.CharField(max_length=120, error_messages={"required": "Give the source a name."})
     feed_url = forms.CharField(
         label="Feed address (RSS, Atom or JSON Feed)", max_length=1000,
@@ -37,7 +38,7 @@ class SourceForm(forms.Form):
                             "active": source.active})
 
 
-class StoryForm(forms.Form):
+class StoryForm(BoundedForm):
     title = forms.CharField(label="Headline", max_length=settings.TITLE_MAX_CHARS,
                             error_messages={"required": "Give the story a headline."})
     body = forms.CharField(label="Story", widget=forms.Textarea, strip=False,
@@ -57,7 +58,7 @@ class StoryForm(forms.Form):
         self.fields["category"].queryset = editor_categories()
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(BoundedForm):
     note = forms.CharField(label="Correction readers will see", widget=forms.Textarea(
         attrs={"rows": 3}), max_length=2000,
         error_messages={"required": "Write the correction readers will see."})

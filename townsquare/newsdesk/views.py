@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from townsquare.core.errors import ActionError, Invalid, NotFound
 from townsquare.core.http import see_other
+from townsquare.core.pagination import parse_page
 
 from . import actions, queries
 from .forms import CorrectionForm, SourceForm, StoryForm
@@ -28,7 +29,7 @@ def queue(request):
     if view not in queries.QUEUE_VIEWS:
         raise Invalid("There is no such list of stories.")
     pages = Paginator(queries.list_stories(view), STORIES_PER_PAGE)
-    page = pages.get_page(request.GET.get("page"))
+    page = pages.page(parse_page(request, pages.num_pages))
     return render(request, "newsdesk/queue.html", {
         "view": view,
         "views": [(key, label, n) for (key, (label, _, _)), n in

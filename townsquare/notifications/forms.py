@@ -1,9 +1,11 @@
 from django import forms
 
+from townsquare.core.inputs import BoundedForm
+
 from .models import Preferences
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(BoundedForm):
     email = forms.ChoiceField(
         label="Email me about notifications", choices=Preferences.Email.choices,
         widget=forms.RadioSelect,

@@ -8,10 +8,10 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("notifications/settings/", views.notification_settings,
          name="notification_settings"),
-    path("notifications/<int:notification_id>/", views.notification_open,
+    path("notifications/<id:notification_id>/", views.notification_open,
          name="notification_open"),
-    path("t/<int:topic_id>/watch/", views.topic_watch, name="topic_watch"),
-    path("c/<int:category_id>/follow/", views.category_follow, name="category_follow"),
+    path("t/<id:topic_id>/watch/", views.topic_watch, name="topic_watch"),
+    path("c/<id:category_id>/follow/", views.category_follow, name="category_follow"),
     path("members/<str:username>/follow/", views.member_follow, name="member_follow"),
     path("members/<str:username>/ignore/", views.member_ignore, name="member_ignore"),
 ]

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from townsquare.accounts.models import User
 from townsquare.core.errors import Invalid, NotFound
 from townsquare.core.http import see_other
+from townsquare.core.pagination import parse_page
 from townsquare.forum.queries import get_category, get_topic
 
 from . import actions, queries
@@ -19,7 +20,8 @@ PER_PAGE = 30
 @require_safe
 def notifications(request):
     rows = queries.list_notifications(request.user)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    pages = Paginator(rows, PER_PAGE)
+    page = pages.page(parse_page(request, pages.num_pages))
     return render(request, "notifications/list.html", {
         "page": page, "unread": queries.unread_count(request.user)})
 

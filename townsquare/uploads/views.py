@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, TooLarge
 from townsquare.core.http import refusal
+from townsquare.core.inputs import whole_number
 from townsquare.forum.permissions import GUEST
 
 from . import actions
@@ -24,8 +25,8 @@ FORM_ALLOWANCE = 64 * 1024
 @require_POST
 def upload(request):
     """Take one image: JSON for the editor's script, a page for the plain form."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
+    length = whole_number(request.META.get("CONTENT_LENGTH") or "0")
+    if length is None or length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
         # Refused before Django reads (and spools to disk) a body that could never pass.
         return _refusal(request, TooLarge(actions.too_large_message()))
     return _upload(request)

@@ -97,12 +97,13 @@ def test_a_flash_message_reaches_only_the_member_it_was_for(make_member, make_to
     assert "Welcome back" not in unescape(bo.get(topic.get_absolute_url()).content.decode())
 
 
-def test_private_use_characters_in_a_post_are_shown_not_filled(make_member, make_topic):
+def test_marker_characters_in_a_post_are_dropped_and_fill_nothing(make_member, make_topic):
     member = make_member()
     topic = make_topic()
-    post_reply(author=member, topic=topic, body="odd \ue000posts_html\ue001 text")
+    post_reply(author=member, topic=topic, body="odd \ue000posts_html\ue001 text \ue000csrf\ue001")
     html = signed_in(make_member()).get(topic.get_absolute_url()).content.decode()
-    assert "odd \ue000posts_html\ue001 text" in html
+    assert "odd posts_html text csrf" in html
+    assert "\ue000" not in html and "\ue001" not in html
     assert html.count('id="posts"') == 1
 
 
