@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings as site_settings
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
-from django.urls import Resolver404, URLResolver, get_resolver, resolve
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -31,6 +31,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from townsquare.core import shell
+
+from .routes import site_routes
 
 RANDOM_EXAMPLES = 8
 # Read by views from the query string or the form without any page linking to them.
@@ -77,20 +79,8 @@ class Address:
 
 
 def site_addresses() -> list[Address]:
-    found = []
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if route.startswith("admin/"):
-                continue
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            else:
-                found.append(Address(pattern.name, route))
-
-    walk(get_resolver().url_patterns, "")
-    return sorted(found, key=lambda a: a.name)
+    return sorted((Address(name, route) for route, name in site_routes()),
+                  key=lambda a: a.name)
 
 
 ADDRESSES = site_addresses()

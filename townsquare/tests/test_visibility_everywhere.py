@@ -15,7 +15,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
-from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -26,6 +25,8 @@ from townsquare.forum.models import Post, Topic
 from townsquare.notifications.models import Notification
 from townsquare.reactions.actions import react_to_post
 from townsquare.uploads.models import Upload
+
+from .routes import site_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -112,18 +113,6 @@ def _upload(owner, post, name: str) -> Upload:
     return Upload.objects.create(owner=owner, file=f"{stem}.webp",
                                  thumbnail=f"{stem}-thumb.webp", width=4, height=4,
                                  bytes=16, format="png", sha256="0" * 64, post=post)
-
-
-def site_routes(resolver=None, prefix: str = ""):
-    """(route, url name) of every pattern the site resolves, admin's aside."""
-    for pattern in (resolver or get_resolver()).url_patterns:
-        route = prefix + str(pattern.pattern)
-        if route.startswith("admin/"):
-            continue
-        if isinstance(pattern, URLResolver):
-            yield from site_routes(pattern, route)
-        else:
-            yield route, pattern.name
 
 
 _ARG = re.compile(r"<(?:\w+:)?(\w+)>")
