@@ -14,6 +14,8 @@ from urllib.parse import quote
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -158,8 +160,14 @@ def forbidden(site: dict) -> list[re.Pattern]:
 
 def body_of(response) -> str:
     raw = b"".join(response.streaming_content) if response.streaming else response.content
-    if hasattr(response, "close"):
+    # Closing a response (a served file's handle) sends request_finished, which closes the
+    # database connection, the test's transaction with it; the test client keeps that signal
+    # off while it answers, and so must this.
+    request_finished.disconnect(close_old_connections)
+    try:
         response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     return raw.decode("utf-8", "replace")
 
 
