@@ -5,6 +5,7 @@ from townsquare.core.routing import RememberingResolver
 
 urlpatterns = [RememberingResolver([
     path("admin/", admin.site.urls),
+    path("", include("townsquare.core.urls")),
     path("", include("townsquare.accounts.urls")),
     path("", include("townsquare.reactions.urls")),
     # Before the forum's /t/<id>/<slug>/, which would take /t/<id>/typing/ for a slug.

@@ -10,3 +10,13 @@ class RateCount(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count}"
+
+
+class Heartbeat(models.Model):
+    """When a background process last showed it was alive (`/health/`, `townsquare status`)."""
+
+    name = models.CharField(primary_key=True, max_length=40)
+    beat_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name}: {self.beat_at:%Y-%m-%d %H:%M:%S}"

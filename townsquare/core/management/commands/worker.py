@@ -21,8 +21,9 @@ logger = logging.getLogger("townsquare.worker")
 
 
 def run_ticks() -> None:
-    """Call every configured tick once; one failing never stops the others."""
-    for path in settings.WORKER_TICKS:
+    """Call every configured tick once; one failing never stops the others. Then record the
+    worker's heartbeat (`/health/`, `townsquare status`)."""
+    for path in [*settings.WORKER_TICKS, "townsquare.core.health.beat"]:
         try:
             import_string(path)()
         except Exception:
