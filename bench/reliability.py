@@ -69,7 +69,7 @@ def new_site(run: Run, name: str, community: bool = True) -> Site:
 
 
 def phase(run: Run, site: Site, name: str, fault) -> Row:
-    """Traffic for `run.seconds`, `fault` called a third of the way in; it returns
+    """Traffic for `run.seconds`, `fault(load)` called a third of the way in; it returns
     ((start, end) of the fault, [moments a service came back], a note)."""
     if not site.serving():
         site.stop()
@@ -77,7 +77,7 @@ def phase(run: Run, site: Site, name: str, fault) -> Row:
     with Load(site, run.writers) as load:
         began = time.monotonic()
         time.sleep(run.seconds / 3)
-        window, restored, note = fault(site)
+        window, restored, note = fault(load)
         # The rest of the phase, and a third of it at least to see the recovery.
         time.sleep(max(run.seconds / 3, began + run.seconds - time.monotonic()))
     if not site.serving():
@@ -90,7 +90,8 @@ def phase(run: Run, site: Site, name: str, fault) -> Row:
 
 def kills(run: Run, site: Site) -> list[Row]:
     """a. kill -9 of a page worker, then of the stream process, in turn."""
-    def fault(site):
+    def fault(load):
+        site = load.site
         began, restored, killed = time.monotonic(), [], Counter()
         for turn in range(6):
             if not site.serving():
@@ -115,7 +116,7 @@ def kills(run: Run, site: Site) -> list[Row]:
 
 def outage(stop, start, seconds: float = 0):
     """A fault: `stop()` a service, wait `seconds`, `start()` it again."""
-    def fault(site):
+    def fault(load):
         began = time.monotonic()
         stop()
         time.sleep(seconds)
@@ -154,11 +155,12 @@ def backup_restore(run: Run, site: Site) -> list[Row]:
     target = run.folder / "backups"
     taken = {}
 
-    def fault(site):
-        taken["before"] = site.count()
+    def fault(load):
+        taken.update(before=load.site.count(), acknowledged=set(load.acknowledged),
+                     run_id=load.run_id)
         began = time.monotonic()
-        done = site.manage("backup", str(target), check=False)
-        taken.update(seconds=time.monotonic() - began, done=done, after=site.count())
+        done = load.site.manage("backup", str(target), check=False)
+        taken.update(seconds=time.monotonic() - began, done=done, after=load.site.count())
         return (began, time.monotonic()), [], f"backup took {taken['seconds']:.1f} s"
 
     row = phase(run, site, "d. backup under writers, then restore", fault)
@@ -171,12 +173,16 @@ def backup_restore(run: Run, site: Site) -> list[Row]:
     if done.returncode != 0:
         row.note += "; restore failed: " + _last_line(done)
         return [row]
-    restored, before, after = fresh.count(), taken["before"], taken["after"]
+    restored, before, after = fresh.count(taken["run_id"]), taken["before"], taken["after"]
+    missing = taken["acknowledged"] - set(restored["markers"])
+    row.note += (f"; replies acknowledged before the backup began but missing from the "
+                 f"restored site: {len(missing)} of {len(taken['acknowledged'])}")
     row.note += "; restored " + ", ".join(
         f"{restored[k]:,} {k} (source {before[k]:,} at the start, {after[k]:,} at the end)"
         for k in ("posts", "topics", "members"))
     manifest = json.loads((folder / "manifest.json").read_text())
-    row.note += f"; manifest: {json.dumps(manifest.get('counts', manifest))[:200]}"
+    if isinstance(manifest, dict) and "counts" in manifest:
+        row.note += f"; the manifest counts {json.dumps(manifest['counts'])}"
     return [row]
 
 
