@@ -61,7 +61,7 @@ class Site:
     with `posts`, migrated and given a benchmark community of that size."""
 
     def __init__(self, folder: Path, settings: dict[str, str], posts: int | None = None):
-        self.name, self.folder = folder.name, folder
+        self.name = folder.name
         self.env = {key: value for key, value in os.environ.items()
                     if key not in ("DATABASE_URL", "REDIS_URL", "LIVE_STREAM_URL",
                                    "MEDIA_STORAGE_URL", "SECRET_KEY")}
