@@ -252,18 +252,22 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = DATA_DIR / "media"
 
 
 def _media_storage(url: str) -> dict:
-    """STORAGES["default"] from MEDIA_STORAGE_URL: local files, or s3://bucket?options for an
-    S3-compatible bucket (django-storages, `pip install townsquare[s3]`; credentials from the
-    usual AWS_* variables)."""
+    """STORAGES["default"] from MEDIA_STORAGE_URL: local files in the data folder by default,
+    file:///path for a folder every instance shares (an NFS mount, say), or s3://bucket?options
+    for an S3-compatible bucket (django-storages, `pip install townsquare[s3]`; credentials
+    from the usual AWS_* variables)."""
     if not url:
         return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     parts = urlsplit(url)
+    if parts.scheme == "file":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": _shared_folder(parts)}}
     if parts.scheme != "s3" or not parts.netloc:
-        raise ValueError("MEDIA_STORAGE_URL must look like s3://bucket?endpoint_url=...")
+        raise ValueError("MEDIA_STORAGE_URL must look like s3://bucket?endpoint_url=... "
+                         "or file:///path/to/a/shared/folder")
     query = dict(parse_qsl(parts.query))
     known = {"endpoint_url": "endpoint_url", "region": "region_name",
              "custom_domain": "custom_domain", "location": "location"}
@@ -274,8 +278,22 @@ def _media_storage(url: str) -> dict:
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
 
 
+def _shared_folder(parts) -> str:
+    """The folder of a file:///path MEDIA_STORAGE_URL, which must exist: a missing one is a
+    typo or a share that is not mounted, and each instance would fill a folder of its own."""
+    path = unquote(parts.path)
+    if parts.netloc not in ("", "localhost") or parts.query or not path.startswith("/"):
+        raise ValueError("MEDIA_STORAGE_URL must name a folder by its absolute path, "
+                         f"like file:///srv/townsquare-media, not {parts.geturl()!r}")
+    if not Path(path).is_dir():
+        raise ValueError(f"MEDIA_STORAGE_URL names {path}, which is not a folder on this "
+                         "machine: create or mount it first")
+    return path
+
+
+_MEDIA_STORAGE_URL = env.str("MEDIA_STORAGE_URL", default="")
 STORAGES = {
-    "default": _media_storage(env.str("MEDIA_STORAGE_URL", default="")),
+    "default": _media_storage(_MEDIA_STORAGE_URL),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -284,6 +302,9 @@ STORAGES = {
         )
     },
 }
+# Local files live in the data folder, unless MEDIA_STORAGE_URL names a shared folder.
+MEDIA_ROOT = (Path(STORAGES["default"]["OPTIONS"]["location"])
+              if urlsplit(_MEDIA_STORAGE_URL).scheme == "file" else DATA_DIR / "media")
 WHITENOISE_MAX_AGE = 3600
 
 LOGGING = {

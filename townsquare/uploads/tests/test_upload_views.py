@@ -1,7 +1,9 @@
 """Uploading over HTTP (the editor's JSON and the plain form) and serving stored files."""
 
 import json
+import runpy
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -15,6 +17,7 @@ from townsquare.uploads.models import Upload
 pytestmark = pytest.mark.django_db
 
 JSON = {"HTTP_ACCEPT": "application/json"}
+SETTINGS_FILE = Path(__file__).resolve().parents[3] / "config" / "settings.py"
 BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
@@ -196,8 +199,14 @@ def test_with_a_remote_storage_pruning_deletes_there(make_member, image_file, bu
     assert not bucket.exists(stored.file) and not bucket.exists(stored.thumbnail)
 
 
-def test_media_storage_setting_is_local_files_by_default_or_an_s3_bucket():
+def test_media_storage_setting_is_local_files_by_default_a_shared_folder_or_an_s3_bucket(
+        tmp_path):
     assert _media_storage("") == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    shared = tmp_path / "shared media"
+    shared.mkdir()
+    for url in (f"file://{shared}", f"file://localhost{shared}".replace(" ", "%20")):
+        assert _media_storage(url) == {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                       "OPTIONS": {"location": str(shared)}}
     storage = _media_storage("s3://town-media?endpoint_url=https://s3.example.net&region=eu-1")
     assert storage == {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
         "bucket_name": "town-media", "file_overwrite": False, "querystring_auth": False,
@@ -208,13 +217,27 @@ def test_media_storage_setting_is_local_files_by_default_or_an_s3_bucket():
 
 
 @pytest.mark.parametrize("url, reason", [
-    ("ftp://files.example", "must look like s3://"),
+    ("ftp://files.example", "must look like s3://bucket.* or file:///path"),
     ("s3://", "must look like s3://"),
     ("s3://bucket?regoin=eu-1", "unknown options: regoin"),
+    ("file://nfs-server/media", "must name a folder by its absolute path"),
+    ("file:relative/media", "must name a folder by its absolute path"),
+    ("file:///srv/media?mode=shared", "must name a folder by its absolute path"),
+    ("file:///no/such/townsquare-media", "not a folder on this machine: create or mount it"),
 ])
 def test_a_media_storage_url_that_cannot_work_stops_startup(url, reason):
     with pytest.raises(ValueError, match=reason):
         _media_storage(url)
+
+
+def test_a_shared_media_folder_is_media_root_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOWNSQUARE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDIA_STORAGE_URL", f"file://{tmp_path}")
+    values = runpy.run_path(str(SETTINGS_FILE))
+    assert values["MEDIA_ROOT"] == tmp_path
+    monkeypatch.delenv("MEDIA_STORAGE_URL")
+    values = runpy.run_path(str(SETTINGS_FILE))
+    assert values["MEDIA_ROOT"] == tmp_path / "data" / "media"
 
 
 def test_json_refusals_never_leak_a_traceback(member_client, bomb_png):
