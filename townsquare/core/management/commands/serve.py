@@ -5,11 +5,13 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from townsquare.core import startup
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # run by startup.refuse_unless_ready, after its own
     help = ("Run Townsquare with granian: page workers (WSGI) and the live event stream (an "
             "ASGI process) together. The production server, also for local use.")
 
@@ -26,13 +28,22 @@ class Command(BaseCommand):
                             help="serve pages only (live updates off)")
         parser.add_argument("--no-worker", action="store_true",
                             help="don't run the background worker (news polling, digests...)")
-        parser.add_argument("--no-collectstatic", action="store_true")
+        parser.add_argument("--no-collectstatic", action="store_true",
+                            help="don't collect static files (by default collected when they "
+                                 "changed since the last start)")
 
     def handle(self, *args, host, port, workers, stream_port, no_stream, no_worker,
                no_collectstatic, **options):
-        if not no_collectstatic and not settings.DEBUG:
-            call_command("collectstatic", interactive=False, verbosity=0)
         stream_port = stream_port or port + 1
+        if not no_stream and stream_port == port:
+            self.stderr.write("The live event stream needs a port of its own: choose another "
+                              "with --stream-port.")
+            raise SystemExit(1)
+        ports = ((host, port, "--port"),) + (
+            () if no_stream else ((host, stream_port, "--stream-port"),))
+        startup.refuse_unless_ready(self, options, ports)
+        if not no_collectstatic and not settings.DEBUG:
+            startup.collect_static()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
         page_origin = f"http://{host}:{port}"
         if not no_stream and not os.environ.get("LIVE_STREAM_URL"):
@@ -57,7 +68,8 @@ class Command(BaseCommand):
                                        "config.asgi:application"])
         if not no_worker:
             # Tasks and the clock that queues them (townsquare/core/management/commands/worker.py).
-            commands.append([sys.executable, "-m", "townsquare.cli", "worker"])
+            # serve has run its checks and said its warnings already.
+            commands.append([sys.executable, "-m", "townsquare.cli", "worker", "--verbosity", "0"])
         self.stdout.write(f"Townsquare on {page_origin}/ with {workers} workers"
                           + ("" if no_stream else f"; live stream on port {stream_port}")
                           + ("" if no_worker else "; background worker"))
