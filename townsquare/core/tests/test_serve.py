@@ -9,6 +9,7 @@ bounded, and every process a test starts is killed when it ends.
 
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,9 +19,16 @@ from django.core.management import call_command
 
 from .processes import (
     REPO,
+    WAIT,
     Processes,
+    alive,
+    children,
     free_port,
+    one_process,
+    port_is_free,
     run,
+    status,
+    wait_until,
 )
 
 
@@ -49,6 +57,17 @@ def processes(tmp_path):
     started.end()
 
 
+def start_serve(processes, data, *extra) -> tuple[subprocess.Popen, int, int]:
+    port, stream = free_port(), free_port()
+    serve = processes.start(["townsquare.cli", "serve", "--workers", "1", "--port", str(port),
+                             "--stream-port", str(stream), *extra], environment(data))
+    wait_until(lambda: serve.poll() is not None or (status(port) == 200 and status(stream)),
+               "serve answers on both ports")
+    assert serve.poll() is None, serve.log.read_text()
+    processes.note(serve)
+    return serve, port, stream
+
+
 @pytest.mark.parametrize("busy", ["--port", "--stream-port"])
 def test_serve_refuses_a_port_another_server_listens_on(processes, migrated, busy):
     port, stream = free_port(), free_port()
@@ -65,6 +84,62 @@ def test_serve_refuses_a_port_another_server_listens_on(processes, migrated, bus
     assert (f"Port {taken} on 127.0.0.1 is already in use: is another Townsquare running? "
             f"Choose another with {busy}.") in output
     assert "granian" not in output  # nothing was started
+
+
+def test_a_killed_stream_process_is_restarted_while_pages_go_on(processes, migrated):
+    serve, port, stream = start_serve(processes, migrated, "--no-worker")
+    [stream_main] = children(serve.pid, "asgi")
+    stream_worker = one_process(children(stream_main, "asgi"))
+
+    os.kill(stream_main, signal.SIGKILL)
+    assert status(port) == 200
+    # Its worker goes with it (no orphan holding the port), and serve starts a new one.
+    wait_until(lambda: not alive(stream_worker), "the killed stream's worker has ended")
+    wait_until(lambda: children(serve.pid, "asgi") not in ([], [stream_main])
+               and status(stream), "a new stream process answers")
+    assert status(port) == 200
+    assert ("townsquare serve: The live event stream was killed by SIGKILL; starting it again "
+            "in 1 s.") in serve.log.read_text()
+
+    # Granian's own worker killed: granian starts another (or serve starts granian again).
+    [stream_main] = children(serve.pid, "asgi")
+    stream_worker = one_process(children(stream_main, "asgi"))
+    os.kill(next(iter(stream_worker))[0], signal.SIGKILL)
+    assert status(port) == 200
+    wait_until(lambda: not alive(stream_worker), "the killed stream worker has ended")
+    wait_until(lambda: status(stream), "the stream answers again")
+    assert serve.poll() is None and status(port) == 200
+
+    tree = processes.note(serve)
+    serve.send_signal(signal.SIGTERM)
+    assert serve.wait(WAIT) == 0
+    wait_until(lambda: not alive(tree), "every process of serve's tree has ended", 30)
+    wait_until(lambda: port_is_free(port) and port_is_free(stream), "both ports are free", 30)
+
+
+def test_serve_killed_with_sigkill_takes_every_process_with_it(processes, migrated):
+    serve, port, stream = start_serve(processes, migrated)  # the background worker too
+    tree = processes.note(serve)
+    assert len(tree) == 6  # serve, two granian mains and their workers, the background worker
+    serve.kill()
+    serve.wait(10)
+    wait_until(lambda: not alive(tree), "every process of serve's tree has ended", 30)
+    wait_until(lambda: port_is_free(port) and port_is_free(stream), "both ports are free", 30)
+
+
+def test_granians_workers_end_with_its_main_process(processes, migrated):
+    # Plain granian leaves its workers serving when its main process is killed.
+    port = free_port()
+    server = processes.start(["townsquare.core.webserver", "--interface", "wsgi", "--port",
+                              str(port), "--workers", "1", "config.wsgi:application"],
+                             environment(migrated))
+    wait_until(lambda: server.poll() is not None or status(port) == 200, "granian answers")
+    workers = one_process(children(server.pid, "webserver"))
+    processes.note(server)
+    server.kill()
+    server.wait(10)
+    wait_until(lambda: not alive(workers), "granian's worker has ended", 30)
+    wait_until(lambda: port_is_free(port), "the port is free", 30)
 
 
 def test_serve_and_the_worker_refuse_an_unmigrated_database(processes, tmp_path):
