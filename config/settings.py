@@ -23,13 +23,21 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 def _local_secret_key() -> str:
     """A per-installation key kept in the data folder, so a fresh checkout is safe."""
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(50))
+            path.chmod(0o600)
+        return path.read_text().strip()
+    except OSError as error:  # a sentence for the operator, not a traceback
+        raise SystemExit(f"The data folder {DATA_DIR} is not writable ({error.strerror}): "
+                         "Townsquare keeps its key there unless SECRET_KEY is set. Make it "
+                         "writable, or point TOWNSQUARE_DATA_DIR at a folder that is.") from None
 
 
 DEBUG = env.bool("DEBUG", default=False)
+# Without SECRET_KEY each data folder makes its own key: fine on one machine, refused by
+# `townsquare serve` and `worker` with a shared database (townsquare/core/startup.py).
+SECRET_KEY_GIVEN = bool(env.str("SECRET_KEY", default=""))
 SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

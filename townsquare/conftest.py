@@ -13,6 +13,9 @@ def pytest_configure(config):
     settings.STORAGES["staticfiles"]["BACKEND"] = (
         "django.contrib.staticfiles.storage.StaticFilesStorage"
     )
+    # One site on one machine: every test process reads the same key from the data folder,
+    # so the start checks need no SECRET_KEY on PostgreSQL (townsquare/core/startup.py).
+    settings.SECRET_KEY_GIVEN = True
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if settings.REDIS_URL and worker.startswith("gw"):
         parts = urlsplit(settings.REDIS_URL)

@@ -43,6 +43,32 @@ class RateLimited(ActionError):
                          field=field)
 
 
+class ReadOnly(ActionError):
+    """The database takes no writes just now (a read-only file or folder, a standby server):
+    nothing was saved, and the same request will work once it takes them again."""
+
+    status = 503
+
+    def __init__(self, retry_after: int = 60):
+        self.retry_after = retry_after
+        super().__init__("Nothing can be saved just now, so what you sent was not saved. "
+                         f"Please try again in {wait_in_words(retry_after)}.")
+
+
+def is_read_only(error: BaseException | None) -> bool:
+    """Whether a database error (or the driver's error under it) says the database refuses
+    writes: SQLite's "attempt to write a readonly database" and "unable to open database
+    file", PostgreSQL's read-only transaction (a hot standby, default_transaction_read_only)."""
+    while error is not None:
+        if getattr(error, "sqlite_errorname", "").startswith(("SQLITE_READONLY",
+                                                               "SQLITE_CANTOPEN")):
+            return True
+        if getattr(error, "sqlstate", None) == "25006":  # read_only_sql_transaction
+            return True
+        error = error.__cause__
+    return False
+
+
 def wait_in_words(seconds: int) -> str:
     """'40 seconds', '4 minutes', '1 hour and 5 minutes': never less than the real wait."""
     if seconds < 60:

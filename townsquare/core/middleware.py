@@ -1,10 +1,15 @@
+import logging
+
 from django.contrib.auth.middleware import AuthenticationMiddleware, get_user
+from django.db import DatabaseError
 from django.shortcuts import render
 
 from townsquare.accounts.backends import rows_read_with_session
 
-from .errors import ActionError
+from .errors import ActionError, ReadOnly, is_read_only
 from .http import refusal
+
+logger = logging.getLogger("townsquare.database")
 
 
 class MemberMiddleware(AuthenticationMiddleware):
@@ -26,7 +31,8 @@ class MemberMiddleware(AuthenticationMiddleware):
 
 
 class ActionErrorMiddleware:
-    """Turns a refused action or a missing object into its status page with the reason."""
+    """Turns a refused action or a missing object into its status page with the reason, and
+    a write the database refused because it is read-only into a 503 that says to retry."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -35,6 +41,9 @@ class ActionErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, DatabaseError) and is_read_only(exception):
+            logger.warning("The database refused a write, it is read-only: %s", exception)
+            exception = ReadOnly()
         if isinstance(exception, ActionError):
             return render_error(request, exception)
         return None

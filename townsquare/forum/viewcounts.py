@@ -9,8 +9,10 @@ import threading
 import time
 from collections import Counter
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
+
+from townsquare.core.errors import is_read_only
 
 from .models import Topic
 
@@ -46,7 +48,14 @@ def flush() -> None:
 def write_counts(counts: dict[int, int]) -> None:
     if not counts:
         return
-    with transaction.atomic():
-        for topic_id, views in sorted(counts.items()):
-            # Only the counter: views are not shown on cached pages, so no version bump.
-            Topic.objects.filter(pk=topic_id).update(views=F("views") + views)
+    try:
+        with transaction.atomic():
+            for topic_id, views in sorted(counts.items()):
+                # Only the counter: views are not shown on cached pages, so no version bump.
+                Topic.objects.filter(pk=topic_id).update(views=F("views") + views)
+    except DatabaseError as error:
+        if not is_read_only(error):
+            raise
+        # A read-only database must not cost a reader the page: count on, write later.
+        with _lock:
+            _pending.update(counts)

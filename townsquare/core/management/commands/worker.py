@@ -17,6 +17,8 @@ from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from townsquare.core import startup
+
 logger = logging.getLogger("townsquare.worker")
 
 
@@ -33,6 +35,7 @@ def run_ticks() -> None:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # run by startup.refuse_unless_ready, after its own
     help = ("Run background work: tasks from the queue, and a clock that queues periodic "
             "work (polling news sources, publishing scheduled stories, newsletter digests).")
 
@@ -48,6 +51,7 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default=None)
 
     def handle(self, *args, interval, tick, once, max_tasks, worker_id, **options):
+        startup.refuse_unless_ready(self, options)
         logging.getLogger("django_tasks_db").setLevel(
             logging.INFO if options["verbosity"] > 1 else logging.WARNING)
         worker = Worker(
