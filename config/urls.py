@@ -18,3 +18,5 @@ urlpatterns = [RememberingResolver([
     path("", include("townsquare.newsdesk.urls")),
     path("", include("townsquare.newsletter.urls")),
 ])]
+
+handler500 = "townsquare.core.views.server_error"

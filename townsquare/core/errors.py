@@ -69,6 +69,53 @@ def is_read_only(error: BaseException | None) -> bool:
     return False
 
 
+class Unavailable(ActionError):
+    """The database cannot be reached, or is too busy to answer, just now (a restart, a lost
+    connection, a lock held past the busy timeout): a moment later the same request works."""
+
+    status = 503
+
+    def __init__(self, retry_after: int = 10):
+        self.retry_after = retry_after
+        super().__init__("The site cannot reach its database just now, so nothing was shown "
+                         f"or saved. Please try again in {wait_in_words(retry_after)}.")
+
+
+# PostgreSQL states of a connection that failed or a server going away (class 08; admin,
+# crash and start-up shutdowns), and SQLite's "database is locked" past its busy timeout.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+_UNAVAILABLE_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def is_unavailable(error: BaseException | None) -> bool:
+    """Whether a database error says the database is out of reach for now rather than that
+    the query was wrong: a refused or lost connection, a server shutting down, a busy lock."""
+    from django.db import InterfaceError, OperationalError
+
+    while error is not None:
+        if isinstance(error, InterfaceError):
+            return True  # "connection already closed"
+        if getattr(error, "sqlite_errorname", "").startswith(_UNAVAILABLE_SQLITE):
+            return True
+        state = getattr(error, "sqlstate", None)
+        if state and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        if isinstance(error, OperationalError) and type(error.__cause__).__module__.startswith(
+                "psycopg") and getattr(error.__cause__, "sqlstate", None) is None:
+            return True  # psycopg's own connection failures carry no state
+        error = error.__cause__
+    return False
+
+
+def database_refusal(error: BaseException | None) -> ActionError | None:
+    """The 503 refusal a database error stands for, if it is one of going away or read-only."""
+    if is_read_only(error):
+        return ReadOnly()
+    if is_unavailable(error):
+        return Unavailable()
+    return None
+
+
 def wait_in_words(seconds: int) -> str:
     """'40 seconds', '4 minutes', '1 hour and 5 minutes': never less than the real wait."""
     if seconds < 60:

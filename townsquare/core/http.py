@@ -1,4 +1,5 @@
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template import loader
 
 
 def see_other(url: str) -> HttpResponseRedirect:
@@ -14,3 +15,10 @@ def refusal(response, error):
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def standalone_refusal(error) -> HttpResponse:
+    """A refusal page that needs neither the database nor the request (templates/503.html):
+    for when the database is out of reach, so the site's own layout cannot be built."""
+    page = loader.get_template("503.html").render({"message": error.message})
+    return refusal(HttpResponse(page, status=error.status), error)

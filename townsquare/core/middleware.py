@@ -6,8 +6,8 @@ from django.shortcuts import render
 
 from townsquare.accounts.backends import rows_read_with_session
 
-from .errors import ActionError, ReadOnly, is_read_only
-from .http import refusal
+from .errors import ActionError, Unavailable, database_refusal
+from .http import refusal, standalone_refusal
 
 logger = logging.getLogger("townsquare.database")
 
@@ -32,7 +32,8 @@ class MemberMiddleware(AuthenticationMiddleware):
 
 class ActionErrorMiddleware:
     """Turns a refused action or a missing object into its status page with the reason, and
-    a write the database refused because it is read-only into a 503 that says to retry."""
+    a database that is read-only or out of reach into a 503 that says to retry (the same
+    errors raised outside a view, in another middleware, reach `views.server_error`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,9 +42,12 @@ class ActionErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DatabaseError) and is_read_only(exception):
-            logger.warning("The database refused a write, it is read-only: %s", exception)
-            exception = ReadOnly()
+        if isinstance(exception, DatabaseError) and (refused := database_refusal(exception)):
+            logger.warning("The database refused a request (%s): %s",
+                           type(refused).__name__, exception)
+            if isinstance(refused, Unavailable):
+                return standalone_refusal(refused)  # the site's layout would need the database
+            exception = refused
         if isinstance(exception, ActionError):
             return render_error(request, exception)
         return None

@@ -1,0 +1,84 @@
+"""A database that goes away (a restart, a lost connection, a lock held past the busy
+timeout) answers 503 with Retry-After and a page that needs no database — wherever the error
+was raised — never a 500."""
+
+import sqlite3
+
+import psycopg
+import pytest
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.test import Client
+
+from townsquare.core.errors import Unavailable, database_refusal, is_unavailable
+
+pytestmark = pytest.mark.django_db
+
+
+def django_error(cls, cause):
+    error = cls(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+def sqlite_error(name: str) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError(name.lower())
+    error.sqlite_errorname = name
+    return error
+
+
+@pytest.mark.parametrize("error", [
+    django_error(OperationalError, psycopg.OperationalError("connection failed: refused")),
+    django_error(OperationalError, psycopg.errors.AdminShutdown("terminating connection")),
+    django_error(OperationalError, psycopg.errors.ConnectionFailure("connection failure")),
+    django_error(OperationalError, sqlite_error("SQLITE_BUSY")),
+    InterfaceError("connection already closed"),
+])
+def test_errors_of_a_database_out_of_reach(error):
+    assert is_unavailable(error)
+    assert isinstance(database_refusal(error), Unavailable)
+
+
+@pytest.mark.parametrize("error", [
+    django_error(DatabaseError, psycopg.errors.SyntaxError("syntax error")),  # the code's
+    django_error(IntegrityError, sqlite3.IntegrityError("UNIQUE constraint failed")),
+    django_error(OperationalError, sqlite_error("SQLITE_ERROR")),
+])
+def test_errors_of_the_code_stay_errors(error):
+    assert not is_unavailable(error)
+    assert database_refusal(error) is None
+
+
+def lost_connection(*args, **kwargs):
+    raise django_error(OperationalError, psycopg.OperationalError("server closed the connection"))
+
+
+def assert_back_in_a_moment(response):
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert b"Back in a moment" in response.content
+    assert b"cannot reach its database" in response.content
+
+
+def test_a_lost_connection_in_a_view_answers_503(monkeypatch):
+    monkeypatch.setattr("townsquare.forum.views.queries.get_forum_stamp", lost_connection)
+    assert_back_in_a_moment(Client().get("/"))  # answered by the middleware: nothing raised
+
+
+def test_a_lost_connection_in_a_middleware_answers_503(monkeypatch):
+    # The session and member are read before any view: Django's 500 handler sees this one.
+    monkeypatch.setattr("townsquare.core.middleware.get_user", lost_connection)
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "x" * 32
+    assert_back_in_a_moment(client.get("/"))
+    assert_back_in_a_moment(client.post("/signin/", {"login": "a", "password": "b"}))
+
+
+def test_any_other_error_is_still_a_500(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("townsquare.core.middleware.get_user", broken)
+    response = Client(raise_request_exception=False).get("/")
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content
+    assert "Retry-After" not in response
