@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from townsquare.core.breaker import redis_client
+
 from .models import Event
 
 log = logging.getLogger(__name__)
@@ -82,10 +84,12 @@ def _event(row: Event) -> LiveEvent:
 class RedisLog:
     """The event log as a Redis stream, capped at about LIVE_LOG_LENGTH entries."""
 
-    def __init__(self, url: str):
-        import redis
+    # The longest a read_after waits for the next event (hub.py's tail waits a second).
+    MAX_BLOCK_MS = 1000
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    def __init__(self, url: str):
+        self.redis = redis_client(url)
+        self.waiting = redis_client(url, wait=self.MAX_BLOCK_MS / 1000)
         self.key = f"{settings.LIVE_REDIS_PREFIX}:events"
 
     def append(self, topic_id: int, kind: str, audience: str, data: dict) -> str:
@@ -101,7 +105,8 @@ class RedisLog:
         return info[0][0].decode() if info else "0-0"
 
     def read_after(self, cursor: str, limit: int = 500, block_ms: int | None = None):
-        found = self.redis.xread({self.key: cursor}, count=limit, block=block_ms)
+        client = self.waiting if block_ms else self.redis
+        found = client.xread({self.key: cursor}, count=limit, block=block_ms)
         return [self._event(i, f) for _, entries in found for i, f in entries]
 
     def since(self, topic_id: int, cursor: str, limit: int) -> list[LiveEvent] | None:
