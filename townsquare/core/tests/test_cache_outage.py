@@ -123,6 +123,18 @@ def test_after_one_timeout_presence_asks_a_hung_redis_nothing(hung_cache, db):
     assert asked(hung_cache) == before
 
 
+@pytest.mark.django_db(transaction=True)
+def test_after_one_timeout_events_go_to_the_database_without_asking_a_hung_redis(hung_cache):
+    from townsquare.live.models import Event
+
+    events.publish(7, "typing", {"n": 0})
+    before = asked(hung_cache)
+    for n in range(1, 21):
+        events.publish(7, "typing", {"n": n})
+    assert asked(hung_cache) == before
+    assert [e.data["n"] for e in Event.objects.order_by("pk")] == list(range(21))
+
+
 def test_after_the_cool_down_one_probe_asks_and_a_redis_that_answers_is_used_again(
         hung_cache):
     cache = caches["default"]
