@@ -330,6 +330,9 @@ class Hub:
                         [], [c.member_id for c in conns if c.visible], self.boxes.get(topic_id))
                     if box is not None:
                         self.boxes[topic_id] = box
+            except Exception:  # Redis away: access is checked all the same
+                log.warning("presence not renewed; trying again later", exc_info=True)
+            try:
                 await self.reload_access(list(readers), list(self.members))
                 if rounds % settings.LIVE_PRUNE_EVERY == 0:
                     await in_thread(_prune)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.test import Client
 from django.utils import timezone
 
 from townsquare.forum.actions import post_reply
@@ -18,6 +19,7 @@ from townsquare.live.hub import Connection, hub
 from townsquare.live.models import Event
 from townsquare.live.stream import application
 from townsquare.live.tests.streaming import events_in, kinds, run_stream
+from townsquare.live.tests.test_access import settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -124,3 +126,28 @@ def test_pruning_the_redis_log_prunes_its_database_fallback_too(live_redis):
     assert not Event.objects.filter(pk=int(old)).exists()
     assert Event.objects.filter(pk=int(kept)).exists()
 
+
+def test_the_upkeep_checks_access_while_presence_cannot_be_recorded(
+        settings, monkeypatch, make_topic, make_category, make_member):
+    from townsquare.core.breaker import BreakerOpen
+    from townsquare.forum.models import Category
+    from townsquare.live import hub as hub_module
+
+    def away(*args):
+        raise BreakerOpen("Redis is away")
+
+    monkeypatch.setattr(hub_module, "_update_presence", away)
+    settings.LIVE_PRESENCE_SECONDS = 0.2
+    room = make_category("Room", read_role="moderator")
+    mo = make_member("mo", role="moderator")
+    topic = make_topic(author=mo, category=room)
+    client = Client()
+    client.force_login(mo)
+
+    def behind_its_back():
+        settled(lambda: Category.objects.filter(pk=room.pk).update(read_role="admin"))
+
+    _, _, text = run_stream(application, f"/live/t/{topic.pk}/", during=behind_its_back,
+                            cookies=f"sessionid={client.cookies['sessionid'].value}",
+                            until=has("refresh"), seconds=4)
+    assert kinds(events_in(text))[-1] == "refresh"
