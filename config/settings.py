@@ -131,19 +131,20 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# After Redis fails to answer, every Redis client of the process leaves it alone this long,
+# then one call probes it (townsquare/core/breaker.py).
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=1.0)
 if REDIS_URL:
     # The key's digest is part of the prefix: cached pages hold holes tagged by SECRET_KEY
     # (core/shell.py), so a new key must not read pieces cached under the old one.
     _prefix = (env.str("CACHE_KEY_PREFIX", default="ts") + "-"
                + hashlib.sha256(SECRET_KEY.encode()).hexdigest()[:8])
     # A Redis outage makes the cache forget, not the site fail (townsquare/core/cache.py).
-    _redis_options = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
     CACHES = {
         "default": {"BACKEND": "townsquare.core.cache.TolerantRedisCache",
-                    "LOCATION": REDIS_URL, "KEY_PREFIX": _prefix, "OPTIONS": _redis_options},
+                    "LOCATION": REDIS_URL, "KEY_PREFIX": _prefix},
         "pages": {"BACKEND": "townsquare.core.cache.TolerantRedisCache",
-                  "LOCATION": REDIS_URL, "KEY_PREFIX": f"{_prefix}-pages",
-                  "OPTIONS": _redis_options},
+                  "LOCATION": REDIS_URL, "KEY_PREFIX": f"{_prefix}-pages"},
     }
 else:
     # In-process caches are per worker, so their size is bounded by entries: small parts

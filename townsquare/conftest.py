@@ -39,6 +39,26 @@ def _fresh_view_counts():
 
 
 @pytest.fixture(autouse=True)
+def _closed_breakers():
+    """No test inherits a Redis breaker another opened."""
+    from townsquare.core import breaker
+
+    breaker._breakers.clear()
+    yield
+    breaker._breakers.clear()
+
+
+@pytest.fixture
+def redis_proxy():
+    """A port in front of a real Redis, whose outages the test plays (see redis_proxy.py)."""
+    from townsquare.core.tests.redis_proxy import RedisProxy, redis_url_or_skip
+
+    proxy = RedisProxy(redis_url_or_skip())
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (page cache, presence throttle, rate limits)."""
     from townsquare.core.memo import LocalMemo

@@ -7,17 +7,28 @@ default (the stream process polls it a few times a second with one indexed query
 bounded Redis stream when REDIS_URL is set (one blocking read per stream process). Both hand
 out ids in order; a reader who reconnects sends the last id it saw and is given what it
 missed, or told to reload when that is too far back.
+
+With Redis, the table is the fallback: an event Redis does not take (it fails, or its breaker
+is open: core/breaker.py) is appended to the table, and every stream process reads the table's
+new rows as well as the stream (FallbackReader), so a Redis outage loses no event, whichever
+process saw Redis fail. Such events cannot be replayed from a Redis cursor: a reader who
+reconnects across one is told to reload.
 """
 
+import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
+
+from townsquare.core.breaker import BreakerOpen, redis_client
 
 from .models import Event
 
@@ -29,6 +40,9 @@ log = logging.getLogger(__name__)
 ACCESS, HUB = "access", "hub"
 # Kinds a reconnecting reader is not sent again: they only matter at the moment they happen.
 EPHEMERAL = {"typing", "presence", ACCESS}
+# Redis stream ids carry the Redis server's clock, the table's rows the site's: a fallback
+# event this close before a reader's cursor may still be one they have not seen.
+CLOCK_SLACK = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -80,29 +94,45 @@ def _event(row: Event) -> LiveEvent:
 
 
 class RedisLog:
-    """The event log as a Redis stream, capped at about LIVE_LOG_LENGTH entries."""
+    """The event log as a Redis stream, capped at about LIVE_LOG_LENGTH entries, and the
+    database log as its fallback."""
+
+    # The longest a read_after waits for the next event (hub.py's tail waits a second).
+    MAX_BLOCK_MS = 1000
 
     def __init__(self, url: str):
-        import redis
-
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.redis = redis_client(url)
+        self.waiting = redis_client(url, wait=self.MAX_BLOCK_MS / 1000)
         self.key = f"{settings.LIVE_REDIS_PREFIX}:events"
+        self.fallback = DatabaseLog()
 
     def append(self, topic_id: int, kind: str, audience: str, data: dict) -> str:
-        import json
-
         entry = {"topic": topic_id, "kind": kind, "audience": audience,
                  "data": json.dumps(data)}
-        return self.redis.xadd(self.key, entry, maxlen=settings.LIVE_LOG_LENGTH,
-                               approximate=True).decode()
+        try:
+            return self.redis.xadd(self.key, entry, maxlen=settings.LIVE_LOG_LENGTH,
+                                   approximate=True).decode()
+        except RedisError as error:
+            if not isinstance(error, BreakerOpen):  # the breaker logs outages itself
+                log.warning("live event %s for topic %s kept in the database: %s", kind,
+                            topic_id, error)
+            return self.fallback.append(topic_id, kind, audience, data)
 
     def latest(self) -> str:
         info = self.redis.xrevrange(self.key, count=1)
         return info[0][0].decode() if info else "0-0"
 
     def read_after(self, cursor: str, limit: int = 500, block_ms: int | None = None):
-        found = self.redis.xread({self.key: cursor}, count=limit, block=block_ms)
+        client = self.waiting if block_ms else self.redis
+        found = client.xread({self.key: cursor}, count=limit, block=block_ms)
         return [self._event(i, f) for _, entries in found for i, f in entries]
+
+    def holds(self, cursor: str | None) -> bool:
+        """Whether the stream still has the entry at `cursor`, so that reading on from it
+        misses nothing (False once Redis lost it, restarted empty or trimmed it)."""
+        if cursor is None:
+            return False
+        return cursor == "0-0" or bool(self.redis.xrange(self.key, cursor, cursor, count=1))
 
     def since(self, topic_id: int, cursor: str, limit: int) -> list[LiveEvent] | None:
         if not re.fullmatch(r"\d{1,15}-\d{1,10}", cursor or ""):
@@ -113,20 +143,51 @@ class RedisLog:
             return None
         events = [self._event(i, f) for i, f in self.redis.xrange(self.key, min=f"({cursor}")]
         mine = [e for e in events if e.topic_id == topic_id and e.kind not in EPHEMERAL]
-        return mine if len(mine) <= limit else None
+        if len(mine) > limit or self._fallback_since(topic_id, cursor):
+            return None
+        return mine
+
+    def _fallback_since(self, topic_id: int, cursor: str) -> bool:
+        """Whether the topic has events in the fallback that the reader may not have seen."""
+        seen = datetime.fromtimestamp(_stream_id(cursor)[0] / 1000, UTC) - CLOCK_SLACK
+        return (Event.objects.filter(topic_id=topic_id, created__gte=seen)
+                .exclude(kind__in=EPHEMERAL).exists())
 
     def prune(self, older_than: timedelta, keep: int) -> int:
+        pruned = self.fallback.prune(older_than, keep)
         # The length is capped at every append; this drops what is too old as well.
         oldest_kept = int((timezone.now() - older_than).timestamp() * 1000)
-        return self.redis.xtrim(self.key, minid=f"{oldest_kept}-0", approximate=False)
+        return pruned + self.redis.xtrim(self.key, minid=f"{oldest_kept}-0", approximate=False)
 
     @staticmethod
     def _event(entry_id, fields) -> LiveEvent:
-        import json
-
         get = {k.decode(): v.decode() for k, v in fields.items()}
         return LiveEvent(entry_id.decode(), int(get["topic"]), get["kind"], get["audience"],
                          json.loads(get["data"]))
+
+
+class FallbackReader:
+    """A stream process's place in the fallback (the database log beside Redis): the rows
+    appended after it began reading, in order, read with one indexed query at most every
+    LIVE_POLL_SECONDS."""
+
+    def __init__(self, fallback: DatabaseLog):
+        self.log = fallback
+        self.cursor: str | None = None
+        self.read_at = 0.0
+
+    def read(self) -> list[LiveEvent]:
+        if time.monotonic() - self.read_at < settings.LIVE_POLL_SECONDS:
+            return []
+        if self.cursor is None:
+            self.cursor = self.log.latest()
+            events = []
+        else:
+            events = self.log.read_after(self.cursor)
+        self.read_at = time.monotonic()
+        if events:
+            self.cursor = events[-1].id
+        return events
 
 
 def _stream_id(value: str) -> tuple[int, int]:
@@ -149,8 +210,9 @@ def publish(topic_id: int, kind: str, data: dict | Callable[[], dict], *,
             audience: str = "public") -> None:
     """Send an event to the topic's readers once the current transaction commits (at once
     outside one). `data` may be a function, called after the commit (so that what it renders
-    and caches is what was committed). A failure to publish is logged and never fails the
-    write: readers still get the change by reloading."""
+    and caches is what was committed). An event Redis does not take goes to the database log
+    instead (RedisLog.append); a failure of both is logged and never fails the write: readers
+    still get the change by reloading."""
 
     def send():
         try:

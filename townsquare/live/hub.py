@@ -32,6 +32,9 @@ CLOSED = object()  # the reader went away
 # Events for one member wherever they are (their bell) use this topic id; a connection with it
 # is a member's personal stream, open on pages that have no topic stream.
 PERSONAL = 0
+# The longest the tail waits before asking an unreachable log again (the Redis breaker, by
+# itself, asks Redis at most every REDIS_BREAKER_SECONDS).
+RETRY_SECONDS = 1.0
 
 
 class Connection:
@@ -245,24 +248,35 @@ class Hub:
     # -- the event log
 
     async def tail(self) -> None:
-        """Follow the log for as long as anyone is connected; survive outages with backoff."""
-        from .events import RedisLog, event_log
+        """Follow the log for as long as anyone is connected, and in Redis mode its fallback
+        in the database too (events.py); survive outages, retrying every RETRY_SECONDS at
+        most. Readers are told when the log stops answering, then that it resumed, or to
+        reload if what happened meanwhile can no longer be read."""
+        from .events import FallbackReader, RedisLog, event_log
 
         source = event_log()
         blocking = isinstance(source, RedisLog)
+        fallback = FallbackReader(source.fallback) if blocking else None
         cursor = None
         delay = 0.5
         while self.topics:
             try:
+                if fallback is not None:
+                    for event in await in_thread(fallback.read):
+                        self.deliver(event)
+                known = cursor
                 if cursor is None:
                     cursor = await in_thread(source.latest)
                 if blocking:
-                    events = await in_thread(source.read_after, cursor, 500, 1000)
+                    # Back from an outage, read what is there without waiting, to say so now.
+                    events = await in_thread(source.read_after, cursor, 500,
+                                             None if self.paused else 1000)
                 else:
                     events = await in_thread(source.read_after, cursor)
                 if self.paused:
+                    whole = not blocking or await in_thread(source.holds, known)
                     self.paused = False
-                    self.broadcast(RESUMED)
+                    self.broadcast(RESUMED if whole else GONE)
                 for event in events:
                     cursor = event.id
                     self.deliver(event)
@@ -270,12 +284,12 @@ class Hub:
                 if not events and not blocking:
                     await asyncio.sleep(settings.LIVE_POLL_SECONDS)
             except Exception:
-                log.warning("the live event log is unreachable; retrying", exc_info=True)
-                if not self.paused:
+                if not self.paused:  # logged once an outage: it retries every second
+                    log.warning("the live event log is unreachable; retrying", exc_info=True)
                     self.paused = True
                     self.broadcast(PAUSED)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 15)
+                delay = min(delay * 2, RETRY_SECONDS)
 
     # -- presence
 
@@ -316,6 +330,9 @@ class Hub:
                         [], [c.member_id for c in conns if c.visible], self.boxes.get(topic_id))
                     if box is not None:
                         self.boxes[topic_id] = box
+            except Exception:  # Redis away: access is checked all the same
+                log.warning("presence not renewed; trying again later", exc_info=True)
+            try:
                 await self.reload_access(list(readers), list(self.members))
                 if rounds % settings.LIVE_PRUNE_EVERY == 0:
                     await in_thread(_prune)

@@ -5,6 +5,7 @@ are rows of the Presence table and guests are counted by the stream process itse
 stream process). With REDIS_URL set, both are sorted sets in Redis scored by the time they
 were last seen, so every page worker and stream process agrees: members stay for the presence
 window, guests for GUEST_SECONDS unless their stream process says they are still there.
+While Redis does not answer (see core/breaker.py) pages are shown without their readers.
 """
 
 import time
@@ -12,6 +13,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+
+from townsquare.core.breaker import redis_client
 
 from .models import Presence
 
@@ -50,9 +53,7 @@ class DatabasePresence:
 
 class RedisPresence:
     def __init__(self, url: str):
-        import redis
-
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.redis = redis_client(url)
         self.prefix = f"{settings.LIVE_REDIS_PREFIX}:presence"
 
     def _members(self, topic_id: int) -> str:

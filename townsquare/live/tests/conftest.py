@@ -1,8 +1,8 @@
 import uuid
-from urllib.parse import urlsplit
 
 import pytest
 
+from townsquare.core.tests.redis_proxy import redis_url_or_skip
 from townsquare.live import events, presence
 from townsquare.live.hub import hub
 
@@ -17,21 +17,6 @@ def _fresh_hub():
     hub.__init__()
     events._logs.clear()
     presence._backends.clear()
-
-
-def redis_url_or_skip() -> str:
-    """The Redis the site is configured with, else the local one; skip only if neither."""
-    import redis
-    from django.conf import settings
-
-    url = settings.REDIS_URL or "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        if settings.REDIS_URL:
-            raise
-        pytest.skip("REDIS_URL is unset and no Redis answers on 127.0.0.1:6379")
-    return url
 
 
 @pytest.fixture
@@ -49,12 +34,6 @@ def live_redis(settings):
     yield log, seen
     for key in log.redis.scan_iter(f"{prefix}:*"):
         log.redis.delete(key)
-
-
-@pytest.fixture
-def redis_address():
-    url = urlsplit(redis_url_or_skip())
-    return url.hostname or "127.0.0.1", url.port or 6379
 
 
 @pytest.fixture

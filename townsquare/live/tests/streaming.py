@@ -1,9 +1,7 @@
-"""Driving the stream's ASGI application in-process, and a TCP proxy to cut Redis off."""
+"""Driving the stream's ASGI application in-process."""
 
 import asyncio
 import json
-import socket
-import threading
 
 
 def events_in(text: str) -> list[tuple[str | None, str, dict]]:
@@ -87,58 +85,3 @@ def run_streams(app, readers: list[dict], *, during=None, until=None, seconds: f
 
 def kinds(events) -> list[str]:
     return [kind for _, kind, _ in events]
-
-
-class CuttableProxy:
-    """Forwards a local port to Redis until cut; restored, it listens on the same port."""
-
-    def __init__(self, host: str, port: int):
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.pipes: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self._serve()
-
-    def _serve(self):
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            with self.lock:
-                self.pipes += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        for s in (source, sink):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        self.listener.close()
-        with self.lock:
-            for s in self.pipes:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-            self.pipes.clear()
-
-    def restore(self):
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        self._serve()

@@ -9,7 +9,7 @@ import pytest
 from townsquare.forum.actions import delete_post, edit_post, post_reply
 from townsquare.live.events import publish
 from townsquare.live.stream import application
-from townsquare.live.tests.streaming import CuttableProxy, events_in, kinds, run_stream
+from townsquare.live.tests.streaming import events_in, kinds, run_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -251,9 +251,9 @@ def test_a_reply_published_through_redis_reaches_the_stream(live_redis, make_mem
 
 
 def test_a_redis_outage_pauses_live_updates_and_they_resume_by_themselves(
-        settings, redis_address, make_topic, make_member, client):
-    proxy = CuttableProxy(*redis_address)
-    settings.REDIS_URL = f"redis://127.0.0.1:{proxy.port}/0"
+        settings, redis_proxy, make_topic, make_member, client):
+    proxy = redis_proxy
+    settings.REDIS_URL = proxy.url
     topic = make_topic()
 
     def outage():
