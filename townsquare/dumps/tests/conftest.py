@@ -125,3 +125,11 @@ def community(make_member, make_topic, add_replies, settings, tmp_path):
     react_to_post(member=ana, post=replies[0], kind="like")
     default_storage.save("uploads/2026/03/harbour.webp", ContentFile(b"RIFF-image-bytes"))
     return topic
+
+
+@pytest.fixture
+def backups(tmp_path):
+    """An empty folder to write backups into."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    return folder
