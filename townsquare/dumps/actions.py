@@ -28,7 +28,8 @@ def queue_scheduled_backup(*, period: datetime) -> ScheduledBackup | None:
 
 
 def run_scheduled_backup(*, backup_id: int) -> str:
-    """Take a queued backup into BACKUP_DIR and prune the old ones; the folder's name, or ""
+    """Take a queued backup into BACKUP_DIR (made if missing) and prune the old ones; the
+    folder's name, or ""
     when this backup was already taken (or is being taken) by another run."""
     claimed = ScheduledBackup.objects.filter(pk=backup_id, started=None).update(
         started=timezone.now())
@@ -36,6 +37,7 @@ def run_scheduled_backup(*, backup_id: int) -> str:
         return ""
     folder = Path(settings.BACKUP_DIR)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         made = take_backup(folder, scheduled=True)
     except Exception as error:
         ScheduledBackup.objects.filter(pk=backup_id).update(

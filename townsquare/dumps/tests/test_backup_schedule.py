@@ -95,12 +95,28 @@ def test_the_task_takes_the_backup_prunes_and_does_nothing_when_run_again(
     assert len(list(scheduled.iterdir())) == 2
 
 
+def test_a_missing_backup_folder_is_made(transactional_db, scheduled, settings):
+    settings.BACKUP_DIR = str(scheduled / "new" / "backups")
+    backup = ScheduledBackup.objects.create(period=at(2, 3), queued=at(2, 3))
+    name = run_scheduled_backup.call(backup.pk)
+    assert read_manifest(scheduled / "new" / "backups" / name)["scheduled"] is True
+
+
 def test_a_backup_that_fails_is_recorded_with_its_reason(transactional_db, scheduled,
                                                           settings):
-    settings.BACKUP_DIR = str(scheduled / "missing")
+    (scheduled / "a-file").write_text("not a folder")
+    settings.BACKUP_DIR = str(scheduled / "a-file" / "backups")
     backup = ScheduledBackup.objects.create(period=at(2, 3), queued=at(2, 3))
-    with pytest.raises(Exception, match="is not a folder"):
+    with pytest.raises(NotADirectoryError):
         run_scheduled_backup.call(backup.pk)
     backup.refresh_from_db()
-    assert backup.error.endswith("missing is not a folder; create it first.")
-    assert backup.finished is not None
+    assert "Not a directory" in backup.error and backup.finished is not None
+    assert backup.folder == ""
+
+
+def test_administrators_see_each_scheduled_backup_and_why_one_failed(client, make_member):
+    ScheduledBackup.objects.create(period=at(2, 3), queued=at(2, 3), started=at(2, 3),
+                                   finished=at(2, 3), error="No space left on device")
+    client.force_login(make_member("root", is_staff=True, is_superuser=True))
+    page = client.get("/admin/dumps/scheduledbackup/").content.decode()
+    assert "No space left on device" in page
