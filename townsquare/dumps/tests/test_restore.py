@@ -15,6 +15,8 @@ from townsquare.dumps.manifest import list_tables
 from townsquare.forum.models import Post, Topic
 from townsquare.reactions.models import Reaction
 
+from .databases import engine, extra_database
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -178,3 +180,13 @@ def test_the_command_line_answers_bad_input_without_a_traceback(tmp_path):
         env={"PATH": "/usr/bin:/bin", "TOWNSQUARE_DATA_DIR": str(tmp_path / "data")})
     assert finished.returncode == 2
     assert finished.stderr == f"CommandError: {tmp_path}/nowhere does not exist.\n"
+
+
+def test_a_database_that_cannot_be_reached_is_named_in_one_sentence(made_backup, tmp_path):
+    default = connections["default"].settings_dict
+    unreachable = str(tmp_path / "no" / "such.sqlite3") if engine() == "sqlite" else \
+        f"{default['NAME']}_missing"
+    with extra_database({**default, "NAME": unreachable}) as alias:
+        error = restore(made_backup[1], alias)
+    assert str(error).startswith("The restore stopped: ") and "\n" not in str(error)
+    assert error.returncode == 1

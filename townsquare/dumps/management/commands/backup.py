@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, OperationalError
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +27,9 @@ class Command(BaseCommand):
                 path = take_backup(folder, progress=progress, using=database)
         except BackupError as error:
             raise CommandError(str(error), returncode=error.returncode) from None
+        except (OSError, OperationalError) as error:
+            first_line = str(error).strip().partition("\n")[0] or type(error).__name__
+            raise CommandError(f"The backup stopped: {first_line}") from None
         console.print(_summary(read_manifest(path)))
         console.print(f"Backup written to {path}", soft_wrap=True)
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, OperationalError
 from rich.console import Console
 from rich.table import Table
 
@@ -31,6 +31,9 @@ class Command(BaseCommand):
                 report = restore_backup(folder, progress=progress, using=database, force=force)
         except BackupError as error:
             raise CommandError(str(error), returncode=error.returncode) from None
+        except (OSError, OperationalError) as error:
+            first_line = str(error).strip().partition("\n")[0] or type(error).__name__
+            raise CommandError(f"The restore stopped: {first_line}") from None
         console.print(_table(folder, report))
         if report.failed:
             first = report.failed[0]
