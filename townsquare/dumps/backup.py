@@ -135,22 +135,12 @@ def _copy_sqlite(snapshot: Snapshot, target: Path, progress) -> dict:
 
 
 def _dump_postgresql(snapshot: Snapshot, target: Path, rows: dict[str, int], progress) -> dict:
-    """pg_dump --format=custom, reading the snapshot the row counts come from. Progress is
-    counted in rows, a table's as pg_dump moves past it."""
+    """pg_dump --format=custom, reading the snapshot the row counts come from."""
     server = snapshot.connection.pg_version // 10000
     path, version = pgtools.find_tool("pg_dump", at_least=server)
-    progress.file_started("database", sum(rows.values()), unit="rows")
-    current = [None]
-
-    def on_table(table: str) -> None:
-        if current[0] is not None:
-            progress.advance(rows.get(current[0], 0))
-        current[0] = table
-
     pgtools.run_tool(path, snapshot.connection.settings_dict, [
         "--format=custom", f"--snapshot={snapshot.export_id()}", f"--file={target}"],
-        on_table=on_table)
-    progress.file_done("database", sum(rows.values()))
+        rows=rows, progress=progress)
     return {"engine": "postgresql", "file": target.name, "server_version": server,
             "pg_dump_version": version}
 

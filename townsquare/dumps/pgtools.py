@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 from collections import deque
-from collections.abc import Callable
 
 from django.db.backends.postgresql.client import DatabaseClient
 
@@ -42,23 +41,27 @@ def major(version: str) -> int:
     return int(found.group()) if found else 0
 
 
-def run_tool(path: str, settings_dict: dict, parameters: list[str], *, last: tuple[str, ...] = (),
-             on_table: Callable[[str], None]) -> None:
+def run_tool(path: str, settings_dict: dict, parameters: list[str], *,
+             last: tuple[str, ...] = (), rows: dict[str, int], progress) -> None:
     """Run a pg tool against the site's database (its name ends the options, `last` comes
-    after it), calling `on_table` as its verbose output reaches each table's rows."""
+    after it). Progress is counted in rows: a table's, as the tool's verbose output moves
+    past it."""
     args, env = DatabaseClient.settings_to_cmd_args_env(settings_dict,
                                                         ["--verbose", *parameters])
     env = {**os.environ, **(env or {}), "LC_ALL": "C"}
-    tail = deque(maxlen=8)
+    progress.file_started("database", sum(rows.values()), unit="rows")
+    tail, current = deque(maxlen=8), None
     with subprocess.Popen([path, *args[1:], *last], stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                           text=True, errors="replace") as process:
         for line in process.stderr:
             if found := TABLE_STARTED.search(line):
-                on_table(found.group(1))
+                progress.advance(rows.get(current, 0))
+                current = found.group(1)
             elif "error" in line.lower() or "warning" in line.lower():
                 tail.append(line.strip())
     if process.returncode != 0:
         name = os.path.basename(path)
         detail = " / ".join(tail) or f"exit status {process.returncode}"
         raise BackupError(f"{name} failed: {detail}")
+    progress.file_done("database", sum(rows.values()))

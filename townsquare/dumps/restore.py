@@ -155,19 +155,10 @@ def _restore_sqlite(connection: BaseDatabaseWrapper, source_file: Path, progress
 def _restore_postgresql(connection: BaseDatabaseWrapper, tool: str, dump: Path,
                         rows: dict[str, int], progress) -> None:
     connection.close()
-    progress.file_started("database", sum(rows.values()), unit="rows")
-    current = [None]
-
-    def on_table(table: str) -> None:
-        if current[0] is not None:
-            progress.advance(rows.get(current[0], 0))
-        current[0] = table
-
     # --clean --if-exists: a migrated but empty site's tables make way for the backup's.
     pgtools.run_tool(tool, connection.settings_dict, [
         "--no-owner", "--no-privileges", "--single-transaction", "--clean", "--if-exists",
-        "--dbname"], last=(str(dump),), on_table=on_table)
-    progress.file_done("database", sum(rows.values()))
+        "--dbname"], last=(str(dump),), rows=rows, progress=progress)
 
 
 def _restore_media(folder: Path, manifest: dict, storage: Storage, progress) -> Check:
