@@ -161,7 +161,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # `townsquare worker` runs the queued tasks and, every WORKER_TICK_SECONDS, these functions,
 # which queue whatever periodic work is due.
 WORKER_TICKS = ["townsquare.newsdesk.schedule.tick", "townsquare.newsletter.schedule.tick",
-                "townsquare.notifications.schedule.tick"]
+                "townsquare.notifications.schedule.tick", "townsquare.dumps.schedule.tick"]
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=15.0)
 
 AUTH_USER_MODEL = "accounts.User"
@@ -421,3 +421,10 @@ AVATAR_SIZES = (256, 64)
 # daily summaries go out at NOTIFY_DAILY_HOUR (UTC).
 NOTIFY_EMAIL_DELAY_SECONDS = env.int("NOTIFY_EMAIL_DELAY_SECONDS", default=300)
 NOTIFY_DAILY_HOUR = env.int("NOTIFY_DAILY_HOUR", default=8)
+
+# Scheduled backups (townsquare/dumps/schedule.py): with BACKUP_DIR set, the worker takes a
+# `townsquare backup` into it every day at BACKUP_HOUR (UTC) and keeps the newest BACKUP_KEEP
+# of those it took (backups taken by hand are never deleted).
+BACKUP_DIR = env.str("BACKUP_DIR", default="")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+BACKUP_HOUR = env.int("BACKUP_HOUR", default=3)

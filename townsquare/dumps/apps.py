@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class DumpsConfig(AppConfig):
     name = "townsquare.dumps"
     label = "dumps"
-    verbose_name = "Import and export"
+    verbose_name = "Import, export and backups"

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F
 
 from townsquare.accounts.models import User
@@ -18,18 +19,18 @@ def _time(moment):
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _users():
+def _users(using):
     fields = ("pk", "username", "email", "date_joined", "password", "is_staff", "role", "bio",
               "is_active")
     for pk, username, email, joined, password, staff, role, bio, active in \
-            User.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
+            User.objects.using(using).order_by("pk").values_list(*fields).iterator(CHUNK):
         yield {"id": pk, "username": username, "email": email, "date_joined": _time(joined),
                "password_hash": password, "is_staff": staff, "role": role, "bio": bio,
                "is_active": active}
 
 
-def _categories():
-    for c in Category.objects.order_by("pk").values(
+def _categories(using):
+    for c in Category.objects.using(using).order_by("pk").values(
             "pk", "title", "slug", "description", "parent_id", "position", "start_role",
             "read_role"):
         yield {"id": c["pk"], "title": c["title"], "slug": c["slug"],
@@ -38,12 +39,12 @@ def _categories():
                "read_role": c["read_role"]}
 
 
-def _topics():
+def _topics(using):
     fields = ("pk", "category_id", "author_id", "title", "created", "pinned", "locked",
               "source_name", "source_url", "source_date", "views", "hidden")
     for (pk, category, author, title, created, pinned, locked, source_name, source_url,
          source_date, views, hidden) in \
-            Topic.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
+            Topic.objects.using(using).order_by("pk").values_list(*fields).iterator(CHUNK):
         record = {"id": pk, "category_id": category, "user_id": author, "title": title,
                   "created": _time(created), "pinned": pinned, "locked": locked, "views": views}
         if hidden:
@@ -54,11 +55,11 @@ def _topics():
         yield record
 
 
-def _posts():
+def _posts(using):
     fields = ("pk", "topic_id", "author_id", "created", "body", "quotes_post_id", "edited",
               "hidden", "deleted")
     for pk, topic, author, created, body, quotes, edited, hidden, deleted in \
-            Post.objects.order_by("pk").values_list(*fields).iterator(CHUNK):
+            Post.objects.using(using).order_by("pk").values_list(*fields).iterator(CHUNK):
         record = {"id": pk, "topic_id": topic, "user_id": author, "created": _time(created),
                   "body": body}
         if quotes:
@@ -72,8 +73,8 @@ def _posts():
         yield record
 
 
-def _reactions():
-    rows = Reaction.objects.order_by(F("post_id"), "pk").values_list(
+def _reactions(using):
+    rows = Reaction.objects.using(using).order_by(F("post_id"), "pk").values_list(
         "post_id", "user_id", "kind", "created")
     for post, user, kind, created in rows.iterator(CHUNK):
         yield {"post_id": post, "user_id": user, "kind": kind, "created": _time(created)}
@@ -83,7 +84,10 @@ SOURCES = {"users.jsonl": _users, "categories.jsonl": _categories, "topics.jsonl
            "posts.jsonl": _posts, "reactions.jsonl": _reactions}
 
 
-def export_dump(folder: Path, progress=None, site: str = "") -> dict[str, int]:
+def export_dump(folder: Path, progress=None, site: str = "",
+                using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+    """Write every file of the dump; run it inside `read_snapshot(using)` (the export
+    command does) so that all files show the same moment."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     counts = {}
@@ -92,7 +96,7 @@ def export_dump(folder: Path, progress=None, site: str = "") -> dict[str, int]:
             progress.file_started(name, 0)
         count = 0
         with (folder / name).open("w", encoding="utf-8") as out:
-            for record in source():
+            for record in source(using):
                 out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
                 out.write("\n")
                 count += 1

@@ -1,6 +1,12 @@
 import json
+import sqlite3
+import uuid
+from contextlib import ExitStack
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from .databases import engine, extra_database
 
 
 @pytest.fixture
@@ -51,3 +57,79 @@ def small_community():
             {"post_id": 1001, "user_id": 10, "kind": "haha"},
         ],
     }
+
+
+@pytest.fixture
+def site_database(transactional_db, tmp_path):
+    """Call it once the test's rows are written: the alias of a database holding them that
+    other connections can read and write beside it, as on a site. On PostgreSQL the test
+    database itself; on SQLite a copy in a WAL file with the site's settings, since
+    readers and writers of the in-memory test database lock each other's tables."""
+    stack = ExitStack()
+
+    def make() -> str:
+        if engine() != "sqlite":
+            return DEFAULT_DB_ALIAS
+        path = tmp_path / "site" / "townsquare.sqlite3"
+        path.parent.mkdir()
+        connection = connections[DEFAULT_DB_ALIAS]
+        connection.ensure_connection()
+        copy = sqlite3.connect(path)
+        connection.connection.backup(copy)
+        copy.close()
+        return stack.enter_context(
+            extra_database({**connection.settings_dict, "NAME": str(path)}))
+
+    with stack:
+        yield make
+
+
+@pytest.fixture
+def empty_database(transactional_db, tmp_path):
+    """The alias of an empty database to restore into: a new SQLite file, or on PostgreSQL
+    a throwaway database made for the test and dropped after it."""
+    default = connections[DEFAULT_DB_ALIAS]
+    if engine() == "sqlite":
+        path = tmp_path / "restored" / "townsquare.sqlite3"
+        path.parent.mkdir()
+        with extra_database({**default.settings_dict, "NAME": str(path)}) as alias:
+            yield alias
+        return
+    name = f"{default.settings_dict['NAME'].removeprefix('test_')}_restore_{uuid.uuid4().hex[:8]}"
+    with default.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with extra_database({**default.settings_dict, "NAME": name}) as alias:
+            yield alias
+    finally:
+        with default.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def community(make_member, make_topic, add_replies, settings, tmp_path):
+    """A small community: two members, a topic with replies, a reaction, an uploaded
+    file in the media folder and a key in the data folder."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from townsquare.reactions.actions import react_to_post
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    (settings.DATA_DIR / "secret_key").write_text("the-site-key\n")
+    ana, ben = make_member("ana"), make_member("ben")
+    topic = make_topic(author=ana, title="The harbour reopens")
+    replies = add_replies(topic, 3, authors=[ben, ana])
+    react_to_post(member=ana, post=replies[0], kind="like")
+    default_storage.save("uploads/2026/03/harbour.webp", ContentFile(b"RIFF-image-bytes"))
+    return topic
+
+
+@pytest.fixture
+def backups(tmp_path):
+    """An empty folder to write backups into."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    return folder
