@@ -21,7 +21,7 @@ from django.db import close_old_connections
 
 from townsquare.forum.permissions import is_moderator
 
-from . import access
+from . import access, wake
 from .events import ACCESS
 
 log = logging.getLogger(__name__)
@@ -250,10 +250,12 @@ class Hub:
 
         source = event_log()
         blocking = isinstance(source, RedisLog)
+        waker = await wake.listen()  # without Redis, who appends an event nudges us
         cursor = None
         delay = 0.5
         while self.topics:
             try:
+                waker.clear()
                 if cursor is None:
                     cursor = await in_thread(source.latest)
                 if blocking:
@@ -268,7 +270,7 @@ class Hub:
                     self.deliver(event)
                 delay = 0.5
                 if not events and not blocking:
-                    await asyncio.sleep(settings.LIVE_POLL_SECONDS)
+                    await waker.wait(settings.LIVE_POLL_SECONDS)
             except Exception:
                 log.warning("the live event log is unreachable; retrying", exc_info=True)
                 if not self.paused:
