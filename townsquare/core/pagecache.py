@@ -29,7 +29,7 @@ def cached_guest_page(request, key: str | None, fill: Fill | None = None) -> Htt
     filled by `fill` when the page has some)."""
     if key is None or not is_guest(request):
         return None
-    content = caches["pages"].get(key)
+    content = caches["pages"].get(_kept_as(key, fill))
     if content is None:
         return None
     return HttpResponse(content if fill is None else content.fill(request, fill()))
@@ -50,5 +50,11 @@ def guest_page(request, key: str | None, build: Callable[[], HttpResponse],
     # A page that used a CSRF token is a member's page, never a shared one.
     if key and is_guest(request) and response.status_code == 200 \
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-        caches["pages"].set(key, kept, settings.GUEST_PAGE_CACHE_SECONDS)
+        caches["pages"].set(_kept_as(key, fill), kept, settings.GUEST_PAGE_CACHE_SECONDS)
     return response
+
+
+def _kept_as(key: str, fill: Fill | None) -> str:
+    """A page kept as a shell has a key of its own, so that no process (of this version or
+    another, during a deploy) ever takes a shell for finished bytes, or bytes for a shell."""
+    return key if fill is None else f"{key}:shell"

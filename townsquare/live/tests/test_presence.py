@@ -154,6 +154,21 @@ def test_a_guest_arriving_on_a_stream_is_counted_on_the_cached_page_at_once(
     assert "and 1 guest" in again.content.decode()
 
 
+def test_a_topic_page_kept_whole_by_an_earlier_version_is_never_taken_for_a_shell(
+        client, make_topic):
+    from django.core.cache import caches
+
+    from townsquare.forum.queries import get_topic_stamp
+
+    topic = make_topic(title="Kept before the upgrade")
+    version = get_topic_stamp(topic.pk)[3]
+    # What the site kept before guest pages had holes, still in a shared cache mid-deploy.
+    caches["pages"].set(f"page:topic:{topic.pk}:v{version}:p1", b"<p>finished bytes</p>", 60)
+    response = client.get(topic.get_absolute_url())
+    assert response.status_code == 200
+    assert "Kept before the upgrade" in response.content.decode()
+
+
 def test_guests_of_a_stream_process_that_died_fade_out(live_redis, make_topic):
     _, seen = live_redis
     topic = make_topic()
