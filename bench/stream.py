@@ -1,13 +1,16 @@
 """Benchmark the live event stream: many readers on one topic, one reply, how fast it arrives.
 
-    python -m bench.stream [--readers 2000 [--readers 5000]] [--posts 40000]
+    python -m bench.stream [--readers 2000 [--readers 5000]] [--posts 40000] [--rounds 3]
 
 Imports the benchmark dataset into its own data folder, starts `townsquare serve` with DEBUG
 off (page workers plus the ASGI stream process), opens N concurrent event streams on one
 topic from this process (asyncio, raw sockets, as guests), posts one reply through the page
-workers as a member, and records when each reader received it. Then the same across two
-`serve`s sharing Redis (half the readers on each stream process, the reply posted through
-the first). Writes its own section of docs/performance.md.
+workers as a member, and records when each reader received it: first with the stream
+process finding the event by its poll alone (LIVE_WAKE_ADDRESS empty), then as `serve` runs
+it, woken by the page worker that wrote the event. Then the same across two `serve`s sharing
+Redis (half the readers on each stream process, the reply posted through the first). With
+--rounds, the setups are measured in turn that many times, each a row. Writes its own
+section of docs/performance.md.
 """
 
 import argparse
@@ -43,6 +46,7 @@ def prepare(posts: int) -> tuple[dict, int]:
     env = {**os.environ, "TOWNSQUARE_DATA_DIR": str(data), "DEBUG": "false",
            "PYTHONPATH": str(ROOT), "RATE_LIMIT_POST": "100000000,60"}
     env.pop("REDIS_URL", None)
+    env.pop("LIVE_WAKE_ADDRESS", None)  # serve's own, unless a setup says otherwise
     sh(TOWNSQUARE, "migrate", "--no-input", env=env)
     folder = dataset(posts)
     sh(TOWNSQUARE, "import", str(folder), env=env)
@@ -199,15 +203,18 @@ def run(readers: int, env: dict, topic: int, redis_url: str) -> list[dict]:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the servers inherit it too
     results = []
-    server = start(env, FIRST)
-    try:
-        harness.BASE = f"http://127.0.0.1:{FIRST}"
-        cookies = harness.sign_in("member3")
-        result = asyncio.run(measure([FIRST + 1], topic, readers, FIRST, cookies,
-                                     stream_workers(server)))
-        results.append(result | {"setup": "one stream process, database event log"})
-    finally:
-        stop(server)
+    for setup, extra in (("one stream process, database event log, found by its poll only",
+                          {"LIVE_WAKE_ADDRESS": ""}),
+                         ("one stream process, database event log, woken by the writer", {})):
+        server = start(env | extra, FIRST)
+        try:
+            harness.BASE = f"http://127.0.0.1:{FIRST}"
+            cookies = harness.sign_in("member3")
+            result = asyncio.run(measure([FIRST + 1], topic, readers, FIRST, cookies,
+                                         stream_workers(server)))
+            results.append(result | {"setup": setup})
+        finally:
+            stop(server)
     prefix = f"bench-stream-{uuid.uuid4().hex[:8]}"
     redis_env = {**env, "REDIS_URL": redis_url, "CACHE_KEY_PREFIX": prefix,
                  "LIVE_REDIS_PREFIX": f"{prefix}:live"}
@@ -237,7 +244,7 @@ def _forget(redis_url: str, prefix: str) -> None:
         client.delete(key)
 
 
-def report(results: list[dict], posts: int) -> str:
+def report(results: list[dict], posts: int, rounds: int = 1) -> str:
     lines = [
         "## The live event stream", "",
         "Measured by `bench/stream.py` on this 2-core machine: `townsquare serve` (2 page "
@@ -248,13 +255,16 @@ def report(results: list[dict], posts: int) -> str:
         "(so it includes that request, the commit and the log's poll or blocking read) to "
         "the moment that reader parsed the new post. Memory per connection is the stream "
         "processes' resident memory grown while the readers connected, divided by them. "
-        "\"first\" is the reply's own request and commit plus the wait for the log (a poll "
-        "every 0.2 s without Redis, a blocking read with it); the spread from there to p99 "
-        "is the fan-out: the stream process writing to every connection and the client "
-        "reading them all, on the same two cores.", "",
+        "\"first\" is the reply's own request and commit plus the wait for the log: without "
+        "Redis a poll every 0.2 s, or (as `townsquare serve` runs it) the page worker that "
+        "wrote the event waking the stream process with a datagram (`LIVE_WAKE_ADDRESS`), "
+        "the poll kept as the safety net; with Redis a blocking read. The spread from there "
+        "to p99 is the fan-out: the stream process writing to every connection and the "
+        "client reading them all, on the same two cores. The machine is shared: the rows "
+        "of one setup differ by what else ran meanwhile.", "",
         "Reproduce: `.venv/bin/python -m bench.stream "
         + " ".join(f"--readers {n}" for n in dict.fromkeys(r["readers"] for r in results))
-        + "`", "",
+        + (f" --rounds {rounds}" if rounds > 1 else "") + "`", "",
         "| setup | readers connected | connecting took | received the reply | first ms | p50 ms "
         "| p99 ms | max ms | memory per connection | stream processes' memory |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -263,7 +273,25 @@ def report(results: list[dict], posts: int) -> str:
             f"| {r['setup']} | {r['opened']:,} | {r['connect_s']:.1f} s | {r['received']:,} "
             f"| {r['first']:.0f} | {r['p50']:.0f} | {r['p99']:.0f} | {r['max']:.0f} "
             f"| {r['kb_per_connection']:.1f} KB | {r['stream_mb']:.0f} MB |")
+    if rounds > 1:
+        lines += ["", f"Over the {rounds} rounds, median (lowest to highest):", "",
+                  "| setup | readers | first ms | p50 ms | p99 ms |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for (setup, readers), rows in _by_setup(results).items():
+            lines.append(f"| {setup} | {readers:,} | " + " | ".join(
+                _spread([r[k] for r in rows]) for k in ("first", "p50", "p99")) + " |")
     return "\n".join(lines)
+
+
+def _by_setup(results: list[dict]) -> dict[tuple[str, int], list[dict]]:
+    grouped: dict[tuple[str, int], list[dict]] = {}
+    for r in results:
+        grouped.setdefault((r["setup"], r["readers"]), []).append(r)
+    return grouped
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.0f} ({min(values):.0f} to {max(values):.0f})"
 
 
 def main() -> None:
@@ -271,14 +299,17 @@ def main() -> None:
     parser.add_argument("--readers", type=int, action="append",
                         help="concurrent readers (repeat for several runs; default 2000)")
     parser.add_argument("--posts", type=int, default=40_000)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every setup this many times, in turn (a row each)")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL")
                         or "redis://127.0.0.1:6379/0")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     env, topic = prepare(args.posts)
-    results = [r for n in args.readers or [2000] for r in run(n, env, topic, args.redis)]
-    text = report(results, args.posts)
+    results = [r for n in args.readers or [2000] for _ in range(args.rounds)
+               for r in run(n, env, topic, args.redis)]
+    text = report(results, args.posts, args.rounds)
     if not args.no_write:
         write_section(args.out, text, START, END)
     print(text)

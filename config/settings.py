@@ -340,6 +340,20 @@ LIVE_MAX_AGE = env.float("LIVE_MAX_AGE", default=1800.0)
 LIVE_QUEUE_SIZE = 256
 LIVE_REPLAY_LIMIT = 200
 LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=0.2)
+
+
+def _host_port(name: str, value: str) -> str:
+    """`value` if it is empty, host:port or [IPv6 address]:port; else a clear error at start."""
+    found = re.fullmatch(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})", value)
+    if value and not (found and 0 < int(found[1]) < 65536):
+        raise ValueError(f"{name} must be host:port, not {value!r}")
+    return value
+
+
+# Where whoever adds an event to the database log nudges the stream process to read it at once
+# (townsquare/live/wake.py): host:port of the UDP socket it listens on. `townsquare serve` sets
+# 127.0.0.1 and the stream's port number; unset, the stream process finds events by its poll.
+LIVE_WAKE_ADDRESS = _host_port("LIVE_WAKE_ADDRESS", env.str("LIVE_WAKE_ADDRESS", default=""))
 LIVE_LOG_LENGTH = 20_000
 # Where the live event log and presence live in Redis (when REDIS_URL is set).
 LIVE_REDIS_PREFIX = env.str("LIVE_REDIS_PREFIX", default="townsquare:live")

@@ -6,6 +6,8 @@ flash message, and who is browsing. The page's template is rendered once per top
 page with a marker in place of each of those pieces (`hole("posts")`), split at the markers
 and kept in the cache; each view then joins the cached segments with that reader's pieces.
 The template stays the one source of the page's markup; only the per-reader values move.
+Guest pages kept whole (core/pagecache.py) use the same holes for what changes between two
+guests' views of one version (who is browsing a topic).
 
 A marker is two Unicode private-use characters (which escaping leaves alone) around a tag
 derived from SECRET_KEY and the piece's name. The tag is the same in every process (shells sit

@@ -14,7 +14,7 @@ from townsquare.core.http import see_other
 from townsquare.core.inputs import PAGE_DIGITS, id_param, whole_number
 from townsquare.core.links import url_for
 from townsquare.core.markup import quote_block
-from townsquare.core.pagecache import cached_guest_page, guest_page, is_guest
+from townsquare.core.pagecache import Fill, cached_guest_page, guest_page, is_guest
 from townsquare.core.pagination import page_count, page_links, parse_page
 from townsquare.core.randomness import token_hex
 from townsquare.core.ratelimit import check_rate
@@ -91,7 +91,8 @@ def topic(request, topic_id: int, slug: str):
     if stamp and stamp[0] == slug and not stamp[1] and not stamp[4] and is_guest(request) and (
             page := _page_number(request, stamp[2], settings.POSTS_PER_PAGE)):
         key = f"page:topic:{topic_id}:v{stamp[3]}:p{page}"
-    if hit := cached_guest_page(request, key):
+    fill = _guest_pieces(topic_id)
+    if hit := cached_guest_page(request, key, fill):
         count_view(topic_id)
         return hit
     t = queries.get_topic(topic_id, request.user, version=stamp[3] if stamp else None)
@@ -110,7 +111,12 @@ def topic(request, topic_id: int, slug: str):
     if request.user.is_authenticated and not request.htmx:
         return HttpResponse(render_member_topic(request, t, page))
     return guest_page(request, key, lambda: render(request, "forum/topic.html",
-                                                   topic_context(request, t, page)))
+                                                   topic_context(request, t, page)), fill)
+
+
+def _guest_pieces(topic_id: int) -> Fill:
+    """What a guest's topic page, kept whole, gets afresh on every view: who is browsing."""
+    return lambda: {"browsing": browsing_html(topic_id)}
 
 
 def _first_unread_url(request, t) -> str | None:
@@ -155,7 +161,7 @@ def topic_context(request, t, page: int) -> dict:
         "page_links": page_links(page, t.page_count),
         "posts_html": render_page(request, t, page, can_reply=can_reply,
                                   collected=_collected(draft)),
-        "browsing": browsing_html(t),
+        "browsing": hole("browsing"),
         "can_reply": can_reply,
         "stream_url": stream_url(t),
         "reply_form": new_reply_form(page=page),
@@ -205,7 +211,7 @@ def render_member_topic(request, t, page: int) -> str:
     return shell.fill(request, {
         "posts_html": render_page(request, t, page, can_reply=can_reply,
                                   collected=_collected(draft)),
-        "browsing": browsing_html(t),
+        "browsing": browsing_html(t.pk),
         "user_nav": user_nav(request),
         "flash": flash(request),
         "submit_token": token_hex(),

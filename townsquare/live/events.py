@@ -3,10 +3,11 @@ stream process tails.
 
 Pages are served by several worker processes and the event stream by another, so an event
 must cross processes even on one machine. The log is the database's `live_event` table by
-default (the stream process polls it a few times a second with one indexed query) and a
-bounded Redis stream when REDIS_URL is set (one blocking read per stream process). Both hand
-out ids in order; a reader who reconnects sends the last id it saw and is given what it
-missed, or told to reload when that is too far back.
+default (the stream process polls it a few times a second with one indexed query, and whoever
+adds an event wakes it to read at once: wake.py) and a bounded Redis stream when REDIS_URL is
+set (one blocking read per stream process). Both hand out ids in order; a reader who
+reconnects sends the last id it saw and is given what it missed, or told to reload when that
+is too far back.
 
 With Redis, the table is the fallback: an event Redis does not take (it fails, or its breaker
 is open: core/breaker.py) is appended to the table, and every stream process reads the table's
@@ -30,6 +31,7 @@ from redis.exceptions import RedisError
 
 from townsquare.core.breaker import BreakerOpen, redis_client
 
+from . import wake
 from .models import Event
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,11 @@ class DatabaseLog:
     """The event log as a table; ids are the table's ascending primary keys."""
 
     def append(self, topic_id: int, kind: str, audience: str, data: dict) -> str:
-        return str(Event.objects.create(topic_id=topic_id, kind=kind, audience=audience,
-                                        data=data).pk)
+        """Add an event (called once its write committed) and wake the stream process."""
+        event_id = str(Event.objects.create(topic_id=topic_id, kind=kind, audience=audience,
+                                            data=data).pk)
+        wake.nudge()
+        return event_id
 
     def latest(self) -> str:
         last = Event.objects.order_by("-pk").values_list("pk", flat=True).first()

@@ -21,7 +21,7 @@ from django.db import close_old_connections
 
 from townsquare.forum.permissions import is_moderator
 
-from . import access
+from . import access, wake
 from .events import ACCESS
 
 log = logging.getLogger(__name__)
@@ -257,6 +257,7 @@ class Hub:
         source = event_log()
         blocking = isinstance(source, RedisLog)
         fallback = FallbackReader(source.fallback) if blocking else None
+        waker = await wake.listen()  # without Redis, who appends an event nudges us
         cursor = None
         delay = 0.5
         while self.topics:
@@ -265,6 +266,7 @@ class Hub:
                     for event in await in_thread(fallback.read):
                         self.deliver(event)
                 known = cursor
+                waker.clear()
                 if cursor is None:
                     cursor = await in_thread(source.latest)
                 if blocking:
@@ -282,7 +284,7 @@ class Hub:
                     self.deliver(event)
                 delay = 0.5
                 if not events and not blocking:
-                    await asyncio.sleep(settings.LIVE_POLL_SECONDS)
+                    await waker.wait(settings.LIVE_POLL_SECONDS)
             except Exception:
                 if not self.paused:  # logged once an outage: it retries every second
                     log.warning("the live event log is unreachable; retrying", exc_info=True)

@@ -54,21 +54,23 @@ def count_guests(topic_id: int) -> int:
     return presence_backend().count_guests(topic_id)
 
 
-def browsing_html(topic) -> SafeString:
+def browsing_html(topic_id: int) -> SafeString:
     """The topic page's "Recently Browsing" box, rendered at most every LIST_SECONDS."""
-    key = presence_key(topic.pk)
-    html = cache.get(key)
+    html = cache.get(presence_key(topic_id))
     if html is None:
         try:
-            html = presence_box_html(topic.pk)
+            html = presence_box_html(topic_id)
         except RedisError:  # the page is shown all the same, without its readers
-            log.warning("presence on topic %s unavailable", topic.pk, exc_info=True)
+            log.warning("presence on topic %s unavailable", topic_id, exc_info=True)
             return mark_safe(render_to_string("live/browsing.html", {"readers": []}))
-        cache.set(key, html, LIST_SECONDS)
     return mark_safe(html)
 
 
 def presence_box_html(topic_id: int) -> str:
-    """The Recently Browsing box as it is now: the page shows it and the stream pushes it."""
-    return render_to_string("live/browsing.html", {
+    """The Recently Browsing box as it is now: the stream pushes it, and pages show it for
+    LIST_SECONDS (or until a member's visit changes it), so that a page read after a guest
+    arrived on a stream counts them."""
+    html = render_to_string("live/browsing.html", {
         "readers": list_recent_members(topic_id), "guests": count_guests(topic_id)})
+    cache.set(presence_key(topic_id), html, LIST_SECONDS)
+    return html

@@ -119,6 +119,56 @@ def boxes_of(events):
     return [d["html"] for _, kind, d in events if kind == "presence"]
 
 
+def built_the_topic_page(response) -> bool:
+    """Whether the view rendered the topic template (False: it served the kept guest page)."""
+    return "forum/topic.html" in {t.name for t in response.templates}
+
+
+def test_a_guests_cached_topic_page_shows_a_member_who_arrived_after_it_was_cached(
+        backend, make_member, make_topic, client):
+    from django.test import Client
+
+    topic = make_topic()
+    url = topic.get_absolute_url()
+    assert built_the_topic_page(client.get(url))
+    newcomer = Client()
+    newcomer.force_login(make_member("newcomer"))
+    newcomer.get(url)
+    again = client.get(url)
+    assert not built_the_topic_page(again)  # the kept page, not a new one
+    assert ">newcomer</a>" in again.content.decode()
+
+
+def test_a_guest_arriving_on_a_stream_is_counted_on_the_cached_page_at_once(
+        backend, make_topic, client):
+    from townsquare.live.hub import _update_presence
+
+    topic = make_topic()
+    url = topic.get_absolute_url()
+    assert "guest" not in presence_box_html(topic.pk)
+    client.get(url)
+    # What the stream process does when a guest's stream opens (hub.push_presence).
+    _update_presence(topic.pk, ["a-guests-token"], [], [], None)
+    again = client.get(url)
+    assert not built_the_topic_page(again)
+    assert "and 1 guest" in again.content.decode()
+
+
+def test_a_topic_page_kept_whole_by_an_earlier_version_is_never_taken_for_a_shell(
+        client, make_topic):
+    from django.core.cache import caches
+
+    from townsquare.forum.queries import get_topic_stamp
+
+    topic = make_topic(title="Kept before the upgrade")
+    version = get_topic_stamp(topic.pk)[3]
+    # What the site kept before guest pages had holes, still in a shared cache mid-deploy.
+    caches["pages"].set(f"page:topic:{topic.pk}:v{version}:p1", b"<p>finished bytes</p>", 60)
+    response = client.get(topic.get_absolute_url())
+    assert response.status_code == 200
+    assert "Kept before the upgrade" in response.content.decode()
+
+
 def test_guests_of_a_stream_process_that_died_fade_out(live_redis, make_topic):
     _, seen = live_redis
     topic = make_topic()

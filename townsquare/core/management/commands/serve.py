@@ -46,6 +46,8 @@ class Command(BaseCommand):
             startup.collect_static()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
         page_origin = f"http://{host}:{port}"
+        if not no_stream:  # where the other processes wake the stream (townsquare/live/wake.py)
+            env.setdefault("LIVE_WAKE_ADDRESS", f"127.0.0.1:{stream_port}")
         if not no_stream and not os.environ.get("LIVE_STREAM_URL"):
             # Pages connect straight to the stream process's port (behind a front proxy that
             # routes /live/ to it, set LIVE_STREAM_URL to the site's origin instead).
