@@ -153,6 +153,7 @@ def backup_restore(run: Run, site: Site) -> list[Row]:
         return [Row("d. backup under writers, then restore", skipped=True,
                     note="this version has no `townsquare backup`")]
     target = run.folder / "backups"
+    target.mkdir(exist_ok=True)
     taken = {}
 
     def fault(load):

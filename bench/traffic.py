@@ -220,7 +220,8 @@ class Load:
 
     def listener(self) -> None:
         """A guest's event stream: notes when each reply's event arrives, reconnecting with
-        Last-Event-ID like a browser."""
+        Last-Event-ID like a browser, or without one after being told to reload (as the page
+        does)."""
         pattern = re.compile(re.escape(self.run_id).encode() + rb"-\d+-\d+")
         last = ""
         while not self.stopping.is_set():
@@ -249,6 +250,8 @@ class Load:
                         self.arrivals.append((time.monotonic(), marker.decode()))
                     if found := re.search(rb"^id: (\S+)", event, re.M):
                         last = found.group(1).decode()
+                    if re.search(rb"^event: refresh$", event, re.M):
+                        return ""  # told to reload: the reloaded page's stream starts afresh
         return last
 
     def row(self, scenario: str, stored: list[str], fault: tuple[float, float] | None,
