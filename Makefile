@@ -9,7 +9,7 @@ run:
 
 test:
 	scripts/bootstrap dev
-	.venv/bin/python -m pytest -n auto --dist loadfile
+	.venv/bin/python -m pytest -n auto --dist loadfile --durations=15
 
 lint:
 	scripts/bootstrap dev
