@@ -163,6 +163,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 WORKER_TICKS = ["townsquare.newsdesk.schedule.tick", "townsquare.newsletter.schedule.tick",
                 "townsquare.notifications.schedule.tick", "townsquare.dumps.schedule.tick"]
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=15.0)
+# What /health/ and `townsquare status` check after the database (townsquare/core/health.py).
+HEALTH_CHECKS = ["townsquare.core.health.check_migrations", "townsquare.core.health.check_cache",
+                 "townsquare.live.health.check_event_log", "townsquare.core.health.check_worker",
+                 "townsquare.core.health.check_queue"]
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "signin"

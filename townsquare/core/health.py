@@ -17,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 
 from .models import Heartbeat
 
@@ -106,23 +107,13 @@ def check_queue() -> Check:
     return Check("queue", age <= QUEUE_LATE_SECONDS, detail)
 
 
-def check_event_log() -> Check:
-    from townsquare.live.events import event_log
-
-    try:
-        event_log().latest()
-    except Exception:
-        log.warning("health: the live event log did not answer", exc_info=True)
-        return Check("live events", False, "unreachable: readers are asked to reload")
-    return Check("live events", True, "answering")
-
-
 def site_checks() -> list[Check]:
+    """The database first (nothing else can answer without it), then each of HEALTH_CHECKS:
+    functions returning a Check, named in settings so that each app checks its own part."""
     database = check_database()
     if not database.ok:
         return [database]
-    return [database, check_migrations(), check_cache(), check_event_log(), check_worker(),
-            check_queue()]
+    return [database, *(import_string(path)() for path in settings.HEALTH_CHECKS)]
 
 
 def overall(checks: list[Check]) -> str:
