@@ -90,8 +90,9 @@ def _count_one(key: str, expires: datetime) -> int:
 
 
 def prune_rate_counts() -> int:
-    """Delete the counts of windows that have ended."""
-    deleted, _ = RateCount.objects.filter(expires__lt=datetime.now(UTC)).delete()
+    """Delete the counts of windows that have ended, by the clock the windows are cut by."""
+    deleted, _ = RateCount.objects.filter(expires__lt=datetime.fromtimestamp(time.time(), UTC)
+                                          ).delete()
     return deleted
 
 
