@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "townsquare.newsdesk",
     "townsquare.newsletter",
     "townsquare.notifications",
+    "townsquare.pages",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [RememberingResolver([
     path("", include("townsquare.drafts.urls")),
     path("", include("townsquare.newsdesk.urls")),
     path("", include("townsquare.newsletter.urls")),
+    path("", include("townsquare.pages.urls")),
 ])]
 
 handler500 = "townsquare.core.views.server_error"
