@@ -97,7 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "townsquare.core.context_processors.site",
+                "townsquare.pages.header.site",
             ],
             "builtins": ["townsquare.core.templatetags.townsquare"],
         },
@@ -161,6 +161,11 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # `townsquare worker` runs the queued tasks and, every WORKER_TICK_SECONDS, these functions,
 # which queue whatever periodic work is due.
+# What a write sets off in the apps built on the writer's (core/hooks.py), in order.
+WRITE_HOOKS = {
+    # A post written or edited (with the mentions it adds): notify who should hear of it.
+    "post_written": ["townsquare.notifications.actions.notify_new_post"],
+}
 WORKER_TICKS = ["townsquare.newsdesk.schedule.tick", "townsquare.newsletter.schedule.tick",
                 "townsquare.notifications.schedule.tick", "townsquare.dumps.schedule.tick"]
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=15.0)
@@ -338,6 +343,8 @@ TITLE_MAX_CHARS = 200
 # the stream port's; behind a front proxy that routes /live/ to the stream process, the site's
 # own origin. Unset, pages don't connect (no live updates; reloading works as always).
 LIVE_STREAM_URL = env.str("LIVE_STREAM_URL", default="").rstrip("/")
+# The site's rules for the stream: who may read it, how an event reads for each reader.
+LIVE_READERS = "townsquare.pages.stream"
 LIVE_ALLOWED_ORIGINS = env.list("LIVE_ALLOWED_ORIGINS", default=[
     "http://127.0.0.1:8000", "http://localhost:8000"])
 LIVE_HEARTBEAT = env.float("LIVE_HEARTBEAT", default=15.0)

@@ -8,16 +8,14 @@ urlpatterns = [RememberingResolver([
     path("", include("townsquare.core.urls")),
     path("", include("townsquare.accounts.urls")),
     path("", include("townsquare.reactions.urls")),
-    # Before the forum's /t/<id>/<slug>/, which would take /t/<id>/typing/ for a slug.
-    path("", include("townsquare.live.urls")),
     path("", include("townsquare.notifications.urls")),
     path("", include("townsquare.forum.urls")),
+    path("", include("townsquare.pages.urls")),
     # Uploaded images and the files they are served from (or redirected to, from a bucket).
     path("", include("townsquare.uploads.urls")),
     path("", include("townsquare.drafts.urls")),
     path("", include("townsquare.newsdesk.urls")),
     path("", include("townsquare.newsletter.urls")),
-    path("", include("townsquare.pages.urls")),
 ])]
 
 handler500 = "townsquare.core.views.server_error"

@@ -1,40 +1,165 @@
-"""Pages rendered once with holes, filled per reader with plain string joins.
+"""The one way per-reader pieces get into HTML rendered once for many readers.
 
-A signed-in member's topic page is the same for every member but for a few pieces: their name
-in the header, their CSRF token, their reaction buttons, the reply form's one-time token, any
-flash message, and who is browsing. The page's template is rendered once per topic version and
-page with a marker in place of each of those pieces (`hole("posts")`), split at the markers
-and kept in the cache; each view then joins the cached segments with that reader's pieces.
-The template stays the one source of the page's markup; only the per-reader values move.
-Guest pages kept whole (core/pagecache.py) use the same holes for what changes between two
-guests' views of one version (who is browsing a topic).
+A template renders a page (or a part of one: a post's controls, a topic list) with a named
+marker, a *hole*, wherever something differs between readers or with the clock: the member's
+header, their CSRF token, a flash message, which reaction they pressed, whether they collect a
+post to quote, an unread mark, "6 minutes ago". The rendered text is cut at its holes once
+(`Shell`) and kept — in the shared cache under a key naming the versions it was built from
+(`cached_shell`), or in each worker (`template_shell`, for small pieces that depend on nothing
+but their context) — and every view joins the kept segments with that reader's values
+(`Shell.fill`). Templates stay the one source of markup; Python hands over values.
+
+Names: a hole is `name` or `name:arg:arg` (`pressed:41:like`, `unread:7`, `time:1764…`), made
+in Python with `hole(name, *args)` or in a template with `{% hole "pressed" post.pk kind %}`.
+A hole may carry a default, used when the fill has no value for it. Two families fill
+themselves: `csrf` (the request's token) and `time:<unix seconds>` (relative to now, to the
+minute; templates make them with the `livetime` filter).
 
 A marker is two Unicode private-use characters (which escaping leaves alone) around a tag
-derived from SECRET_KEY and the piece's name. The tag is the same in every process (shells sit
+derived from SECRET_KEY and the hole's name. The tag is the same in every process (shells sit
 in a shared cache) and no reader ever sees it: text a member typed cannot name a hole even
 before `core.inputs.member_text` drops the marker characters at save. Markers are looked for
-only in the shell's own markup when it is rendered, never in the values filled in. Pages and
-the event stream never send a marker to a browser: a piece is filled or left empty.
+only in a shell's own markup when it is made, never in the values filled in, and a filled
+shell has no marker left: every hole gets its value, its default, or nothing.
 """
 
+import functools
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from .memo import versioned_page_part
+from .memo import LocalMemo, versioned_page_part
 from .randomness import random_bytes
+from .timefmt import relative
 
-_OPEN, _CLOSE = "\ue000", "\ue001"
-# Hex, so that escaping leaves the tag as it is wherever a template puts a hole.
-_TAG = hmac.new(settings.SECRET_KEY.encode(), b"townsquare.core.shell.hole",
-                hashlib.sha256).hexdigest()[:20]
-_HOLE_RE = re.compile(f"{_OPEN}{_TAG}:([a-z_]+){_CLOSE}")
+_OPEN, _CLOSE, _DEFAULT = "\ue000", "\ue001", "\ue002"
 SHELL_SECONDS = 24 * 3600
+
+
+@functools.cache
+def _tag(secret: str) -> str:
+    # Hex, so that escaping leaves the tag as it is wherever a template puts a hole.
+    return hmac.new(secret.encode(), b"townsquare.core.shell.hole", hashlib.sha256).hexdigest()[:20]
+
+
+@functools.cache
+def _hole_re(tag: str) -> re.Pattern:
+    name = "([a-z_]+(?::[A-Za-z0-9_.-]+)*)"
+    default = f"(?:{_DEFAULT}([^{_OPEN}{_CLOSE}]*))?"
+    return re.compile(f"{_OPEN}{tag}:{name}{default}{_CLOSE}")
+
+
+def marker_tag() -> str:
+    """The part of every marker that no reader may ever receive (tests look for it)."""
+    return _tag(settings.SECRET_KEY)
+
+
+def hole(name: str, *args, default: str = "") -> SafeString:
+    """The marker a template renders where the piece `name` (with `args`) goes."""
+    full = ":".join((name, *map(str, args))) if args else name
+    tail = f"{_DEFAULT}{default}" if default else ""
+    return mark_safe(f"{_OPEN}{marker_tag()}:{full}{tail}{_CLOSE}")
+
+
+def holes(*names: str) -> dict[str, SafeString]:
+    """Template context with a hole for each name, and for the CSRF token (filled by `fill`)."""
+    return {"csrf_token": hole("csrf")} | {name: hole(name) for name in names}
+
+
+Values = Mapping[str, str]
+
+
+class Shell:
+    """Rendered HTML cut at its holes: text, hole, text, hole, ..., text."""
+
+    __slots__ = ("parts", "holes", "names")
+
+    def __init__(self, html: str):
+        pieces = _hole_re(marker_tag()).split(html)
+        self.parts = pieces[0::3]
+        self.holes = tuple(zip(pieces[1::3], (d or "" for d in pieces[2::3]), strict=True))
+        self.names = frozenset(name for name, _ in self.holes)
+
+    def fill(self, request, values: Values | None = None, *,
+             now: datetime | None = None) -> str:
+        """The text for this reader: each hole gets its value in `values`, else its family's
+        (`csrf`, `time:`), else its default."""
+        get = (values or {}).get
+        parts = self.parts
+        out = [parts[0]]
+        for i, (name, default) in enumerate(self.holes, 1):
+            value = get(name)
+            if value is None:
+                value = _family(request, name, default, now)
+            out.append(value)
+            out.append(parts[i])
+        return "".join(out)
+
+
+def _family(request, name: str, default: str, now: datetime | None) -> str:
+    if name == "csrf":
+        return csrf_token(request) if request is not None else ""
+    if name.startswith("time:"):
+        if now is not None:
+            return relative_at(int(name[5:]), now)
+        return _this_minute(name)
+    return default
+
+
+# Relative times are shown to the minute: each worker works one out once a minute.
+_minute = {"at": -1, "times": {}}
+
+
+def _this_minute(name: str) -> str:
+    now = timezone.now()
+    minute = int(now.timestamp()) // 60
+    if _minute["at"] != minute:
+        _minute["at"], _minute["times"] = minute, {}
+    times = _minute["times"]
+    text = times.get(name)
+    if text is None:
+        text = times[name] = relative_at(int(name[5:]), now)
+    return text
+
+
+def relative_at(timestamp: int, now: datetime | None = None) -> str:
+    """"6 minutes ago" for a `time:` hole."""
+    now = now or timezone.now()
+    return relative(datetime.fromtimestamp(timestamp, tz=now.tzinfo or UTC), now)
+
+
+def cached_shell(key: str, build: Callable[[], str]) -> Shell:
+    """The shell under `key` (which must name the versions it depends on), or `build`'s."""
+    return versioned_page_part(key, lambda: Shell(build()), SHELL_SECONDS)
+
+
+_pieces = LocalMemo(2000)
+
+
+def template_shell(template: str, **context) -> Shell:
+    """A small template (or partial) rendered once per worker for this context, which must be
+    plain values (the key is their repr), and cut at its holes: per-reader pieces shown on
+    many pages (a post's controls, the bell, an unread mark) cost a dictionary lookup and a
+    join."""
+    key = f"{template}|{sorted(context.items())!r}"
+    shell = _pieces.get(key)
+    if shell is None:
+        shell = Shell(render_to_string(template, {"csrf_token": hole("csrf")} | context))
+        _pieces.put(key, shell)
+    return shell
+
+
+def filled(request, template: str, values: Values | None = None, **context) -> SafeString:
+    """`template_shell(template, **context)` filled for this request."""
+    return mark_safe(template_shell(template, **context).fill(request, values))
 
 
 def csrf_token(request) -> str:
@@ -69,40 +194,3 @@ def random_chars(length: int) -> str:
     while len(out) < length:
         out.extend(chars[b % len(chars)] for b in random_bytes(2 * length) if b < _UNBIASED)
     return "".join(out[:length])
-
-
-def hole(name: str) -> SafeString:
-    """The marker a shell is rendered with where the piece `name` goes."""
-    return mark_safe(f"{_OPEN}{_TAG}:{name}{_CLOSE}")
-
-
-def holes(*names: str) -> dict[str, SafeString]:
-    """Template context with a hole for each name, and for the CSRF token (filled by `fill`)."""
-    return {"csrf_token": hole("csrf")} | {name: hole(name) for name in names}
-
-
-class Shell:
-    """A rendered page cut at its holes: text, name, text, name, ..., text."""
-
-    __slots__ = ("parts", "names")
-
-    def __init__(self, html: str):
-        self.parts = _HOLE_RE.split(html)
-        self.names = frozenset(self.parts[1::2])
-
-    def fill(self, request, values: dict[str, str]) -> str:
-        """The page for this reader, with `values` (plus the CSRF token) in the holes; a
-        hole without a value is left empty."""
-        if "csrf" in self.names:
-            values["csrf"] = csrf_token(request)
-        parts, get = self.parts, values.get
-        out = [parts[0]]
-        for i in range(1, len(parts), 2):
-            out.append(get(parts[i], ""))
-            out.append(parts[i + 1])
-        return "".join(out)
-
-
-def cached_shell(key: str, build: Callable[[], str]) -> Shell:
-    """The shell under `key` (which must name the versions it depends on), or `build`'s."""
-    return versioned_page_part(key, lambda: Shell(build()), SHELL_SECONDS)

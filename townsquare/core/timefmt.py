@@ -1,10 +1,8 @@
 """Relative times ("6 minutes ago") for `<time>` elements, computed when a page is rendered."""
 
-import re
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 _UNITS = [
@@ -31,28 +29,14 @@ def relative(moment: datetime, now: datetime | None = None) -> str:
     return "just now"
 
 
+def absolute(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d %b %Y %H:%M")
+
+
 def time_element(moment: datetime, now: datetime | None = None) -> str:
-    absolute = timezone.localtime(moment).strftime("%d %b %Y %H:%M")
     return format_html(
         '<time class="rel" datetime="{}" title="{}">{}</time>',
         moment.isoformat(),
-        absolute,
+        absolute(moment),
         relative(moment, now),
     )
-
-
-_TIME_RE = re.compile(r'<time class="rel" datetime="([^"]+)"([^>]*)>[^<]*</time>')
-
-
-def refresh_relative_times(html: str, now: datetime | None = None) -> str:
-    """Rewrite the text of every `<time class="rel">` in stored HTML to be relative to now."""
-    now = now or timezone.now()
-
-    def repl(match):
-        moment = parse_datetime(match.group(1))
-        if moment is None:
-            return match.group(0)
-        attrs = f'class="rel" datetime="{match.group(1)}"{match.group(2)}'
-        return f"<time {attrs}>{relative(moment, now)}</time>"
-
-    return _TIME_RE.sub(repl, html)

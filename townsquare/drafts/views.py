@@ -10,13 +10,12 @@ from django.views.decorators.http import require_POST
 from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
 from townsquare.core.inputs import id_param
-from townsquare.core.shell import csrf_token
+from townsquare.core.shell import filled
 from townsquare.forum.actions import clean_body, render_body
 from townsquare.forum.queries import get_post, get_topic
 
 from . import actions
 from .queries import get_preview_destination
-from .rendering import multiquote_button_html
 
 
 @login_required
@@ -46,8 +45,8 @@ def quote_toggle(request):
     post_id = id_param(request.POST, "post", broken="That quote button is broken.")
     selected, _ = actions.toggle_quote(member=request.user, post_id=post_id)
     if request.htmx:
-        return HttpResponse(multiquote_button_html(post_id=post_id, selected=selected,
-                                                   csrf_token=csrf_token(request)))
+        return HttpResponse(filled(request, "components/post.html#multiquote",
+                                   post_id=post_id, selected=selected))
     return see_other(get_post(post_id, request.user).get_absolute_url())
 
 

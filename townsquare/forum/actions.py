@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from townsquare.accounts.models import User
+from townsquare.core import hooks
 from townsquare.core.errors import Conflict, Forbidden, Invalid, NotFound
 from townsquare.core.inputs import member_text
 from townsquare.core.markup import (
@@ -19,7 +20,6 @@ from townsquare.core.markup import (
     render_markdown,
 )
 from townsquare.drafts.actions import clear_draft
-from townsquare.notifications.actions import notify_new_post
 from townsquare.uploads.actions import attach_uploads, referenced_files
 from townsquare.uploads.queries import image_sizes
 
@@ -162,7 +162,7 @@ def start_topic(
                                 submit_token=submit_token, new_topic=True)
             clear_draft(member=author, topic=None)
             opening.topic = topic
-            notify_new_post(opening, new_topic=True)
+            hooks.run("post_written", opening, new_topic=True)
     except IntegrityError:
         if submit_token and (done := _already_posted(author, submit_token)):
             return done.topic
@@ -194,7 +194,7 @@ def post_reply(
                              created=created or timezone.now(), submit_token=submit_token)
             clear_draft(member=author, topic=topic)
             post.topic = topic
-            notify_new_post(post)
+            hooks.run("post_written", post)
             live.publish_post_added(post)
             return post
     except IntegrityError:
@@ -295,7 +295,7 @@ def edit_post(*, editor: User, post: Post, body: str, reason: str = "",
         # Members the edit mentions for the first time hear about it (once per post).
         added = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
         if added - mentioned:
-            notify_new_post(post, only=added - mentioned, follow=False)
+            hooks.run("post_written", post, only=added - mentioned, follow=False)
         bump_topic_version(post.topic_id)
         live.publish_post_changed(post)
     return post

@@ -1,14 +1,14 @@
 """What a topic's readers are sent live when its posts change (see townsquare/live).
 
-A post event carries the post's page entry (its shared HTML and the pieces of its controls);
-the stream process puts together, per kind of reader, the same HTML the page would show them
-(`rendering.post_controls`), leaving the CSRF hole for the page's script to fill.
+A post event carries the post's entry (forum/entries.py: its values and its `inner` HTML); the
+stream process puts the post together per kind of reader with the same code and template as
+the page (townsquare/pages/posts.py), with an empty CSRF token for the page's script to fill.
 """
 
 from townsquare.live.events import ACCESS, HUB, publish
 
+from .entries import Entry, entries_of
 from .models import Post
-from .rendering import PagePost, counts_html, live_entry
 
 
 def _audience(post: Post) -> str:
@@ -20,7 +20,7 @@ def _audience(post: Post) -> str:
 def _post_event(post: Post) -> dict:
     topic = post.topic
     return {"post": post.pk, "page": post.page, "author": post.author_id,
-            "entry": live_entry(post)._asdict(),
+            "entry": entries_of(topic, [post])[0]._asdict(),
             # A new post's topic row was read before the post was counted in it.
             "topic": {"hidden": topic.hidden, "locked": topic.locked,
                       "read_role": topic.category.read_role,
@@ -41,12 +41,6 @@ def publish_post_changed(post: Post) -> None:
 publish_post_removed = publish_post_changed
 
 
-def publish_reactions(post: Post) -> None:
-    audience = "moderators" if post.hidden else _audience(post)
-    publish(post.topic_id, "reactions", lambda: {"post": post.pk, "html": counts_html(post)},
-            audience=audience)
-
-
 def publish_topic_access(topic) -> None:
     """A topic moved, hidden or shown: streams check at once who may still read it."""
     publish(topic.pk, ACCESS, {"topic": topic.pk, "category": topic.category_id,
@@ -60,5 +54,5 @@ def publish_category_access(category) -> None:
             audience=HUB)
 
 
-def entry_from_event(data: dict) -> PagePost:
-    return PagePost(**data["entry"])
+def entry_from_event(data: dict) -> Entry:
+    return Entry(**data["entry"])

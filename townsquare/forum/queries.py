@@ -3,6 +3,7 @@
 import operator
 from dataclasses import dataclass
 from functools import reduce
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -226,23 +227,59 @@ def remember_read(member_id: int, topic_id: int, position: int) -> None:
 # Stamps: the few columns that decide whether a cached page is still right, read with plain
 # SQL because building an ORM query costs more than running it on a cache hit.
 
-def get_topic_stamp(topic_id: int) -> tuple[str, bool, int, int, str] | None:
-    """(slug, hidden, post_count, version, its category's read_role) of a topic, or None."""
-    return _one(f"SELECT t.slug, t.hidden, t.post_count, t.version, c.read_role "
-                f"FROM {Topic._meta.db_table} t JOIN {Category._meta.db_table} c "
-                "ON c.id = t.category_id WHERE t.id = %s", [topic_id])
+class TopicStamp(NamedTuple):
+    """What a topic's page cache keys are made of, read in one indexed query."""
+
+    slug: str
+    hidden: bool
+    post_count: int
+    version: int
+    read_role: str  # its category's
+
+    @property
+    def public(self) -> bool:
+        """Whether every guest sees the same page (kept whole for them)."""
+        return not self.hidden and not self.read_role
 
 
-def get_category_stamp(category_id: int) -> tuple[str, int, int, str] | None:
-    """(slug, topic_count, version, read_role) of a category, or None."""
-    return _one(f"SELECT slug, topic_count, version, read_role "
-                f"FROM {Category._meta.db_table} WHERE id = %s", [category_id])
+class CategoryStamp(NamedTuple):
+    slug: str
+    topic_count: int
+    version: int
+    read_role: str
+
+    @property
+    def public(self) -> bool:
+        return not self.read_role
 
 
-def get_forum_stamp() -> tuple:
+class ForumStamp(NamedTuple):
     """Changes whenever anything on the home page changes."""
-    return _one(f"SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(id), 0) "
-                f"FROM {Category._meta.db_table}", [])
+
+    categories: int
+    versions: int
+    newest: int
+
+    def __str__(self) -> str:
+        return f"{self.categories}:{self.versions}:{self.newest}"
+
+
+def get_topic_stamp(topic_id: int) -> TopicStamp | None:
+    row = _one(f"SELECT t.slug, t.hidden, t.post_count, t.version, c.read_role "
+               f"FROM {Topic._meta.db_table} t JOIN {Category._meta.db_table} c "
+               "ON c.id = t.category_id WHERE t.id = %s", [topic_id])
+    return TopicStamp(*row) if row else None
+
+
+def get_category_stamp(category_id: int) -> CategoryStamp | None:
+    row = _one(f"SELECT slug, topic_count, version, read_role "
+               f"FROM {Category._meta.db_table} WHERE id = %s", [category_id])
+    return CategoryStamp(*row) if row else None
+
+
+def get_forum_stamp() -> ForumStamp:
+    return ForumStamp(*_one(f"SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(id), 0) "
+                            f"FROM {Category._meta.db_table}", []))
 
 
 def _one(sql: str, params: list):

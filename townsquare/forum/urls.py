@@ -3,11 +3,7 @@ from django.urls import path
 from . import views, views_editing
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("c/<id:category_id>/mark-read/", views.category_mark_read, name="category_mark_read"),
-    path("c/<id:category_id>/<str:slug>/", views.category, name="category"),
-    path("t/<id:topic_id>/reply/", views.topic_reply, name="topic_reply"),
-    path("t/<id:topic_id>/<str:slug>/", views.topic, name="topic"),
     path("new/", views.topic_new, name="topic_new"),
     path("p/<id:post_id>/", views.post, name="post"),
     path("p/<id:post_id>/edit/", views_editing.post_edit, name="post_edit"),

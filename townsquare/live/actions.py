@@ -2,11 +2,10 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 from redis import RedisError
-
-from townsquare.accounts.models import User
 
 from .events import event_log
 from .presence import presence_backend
@@ -41,9 +40,9 @@ def record_readers(*, topic_id: int, member_ids: list[int], at: datetime | None 
     cache.delete(presence_key(topic_id))
 
 
-def set_browse_invisibly(*, member: User, invisible: bool) -> None:
+def set_browse_invisibly(*, member, invisible: bool) -> None:
     """Leave a member out of "Recently Browsing" lists (or put them back)."""
-    User.objects.filter(pk=member.pk).update(browse_invisibly=invisible)
+    get_user_model().objects.filter(pk=member.pk).update(browse_invisibly=invisible)
     member.browse_invisibly = invisible
 
 

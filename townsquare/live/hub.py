@@ -1,7 +1,8 @@
 """One stream process's readers, fed from the event log by one loop.
 
 The hub keeps the open connections by topic, and what the visibility rule reads of each topic
-and member (access.py). One task tails the event log (events.py) and hands each event to the
+and member (the site's rules: rules.py). One task tails the event log (events.py) and hands
+each event to the
 connections whose reader may have it now; an "access" event in the log (a topic moved or
 hidden, a category's read rule, a member's role or deactivation) is applied at once, ending
 the streams of readers who may no longer read with `refresh`, then checked against the rows
@@ -19,10 +20,9 @@ from collections import OrderedDict
 from django.conf import settings
 from django.db import close_old_connections
 
-from townsquare.forum.permissions import is_moderator
-
-from . import access, wake
+from . import wake
 from .events import ACCESS
+from .rules import rules
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Connection:
         """While the reader may read the topic (the hub revokes the connection the moment they
         may not), an event's audience and the read rule it carries decide."""
         return (not self.revoked and self.may_see(event.audience)
-                and access.event_allows(self.user, event))
+                and rules().event_allows(self.user, event))
 
     def may_see(self, audience: str) -> bool:
         if audience == "public":
@@ -117,7 +117,7 @@ class Hub:
         self.left: dict[int, list[str]] = {}
         self.presence_due: dict[int, asyncio.AbstractEventLoop] = {}
         self.encoded: OrderedDict = OrderedDict()  # (event id, kind of reader) -> bytes
-        self.access: dict = {}  # topic id -> what the read rule reads of it (access.py)
+        self.access: dict = {}  # topic id -> what the read rule reads of it (rules.py)
         self.access_seq = 0  # access events applied so far
         self.changed: dict[tuple[str, int], int] = {}  # ("t"/"m", id) -> last access event
 
@@ -184,7 +184,7 @@ class Hub:
     # -- who may read
 
     def may_read(self, conn: Connection) -> bool:
-        return access.may_read(conn.user, self.access.get(conn.topic_id),
+        return rules().may_read(conn.user, self.access.get(conn.topic_id),
                                conn.topic_id == PERSONAL)
 
     def access_changed(self, topic_id: int, data: dict) -> None:
@@ -194,11 +194,11 @@ class Hub:
         topics, members = set(), set()
         if "member" in data:
             for conn in tuple(self.members.get(data["member"], ())):
-                access.apply_member(conn.user, data)
+                rules().apply_member(conn.user, data)
                 members.add(data["member"])
         elif "topic" in data:
             if topic_id in self.access:
-                self.access[topic_id] = access.topic_access(
+                self.access[topic_id] = rules().topic_access(
                     data["category"], data["read_role"], data["hidden"])
                 topics.add(topic_id)
         elif "category" in data:
@@ -222,7 +222,7 @@ class Hub:
         longer be read. An access event applied meanwhile is newer than this read: its
         own reload covers what it changed."""
         seq = self.access_seq
-        topics, members = await in_thread(access.current_access, topic_ids, member_ids)
+        topics, members = await in_thread(rules().current_access, topic_ids, member_ids)
         fresh = [t for t in topic_ids if t in self.access and self.changed.get(("t", t), 0) <= seq]
         for topic_id in fresh:
             self.access[topic_id] = topics.get(topic_id)  # None: the topic is gone
@@ -231,7 +231,7 @@ class Hub:
                 continue
             for conn in tuple(self.members.get(member_id, ())):
                 if member_id in members:
-                    access.apply_member(conn.user, members[member_id])
+                    rules().apply_member(conn.user, members[member_id])
                 else:
                     conn.revoke()  # the member is gone
         self.recheck(fresh, member_ids)
@@ -241,7 +241,7 @@ class Hub:
         conns.update(c for m in member_ids for c in self.members.get(m, ()))
         for conn in conns:
             if conn.user is not None:
-                conn.moderator = is_moderator(conn.user)
+                conn.moderator = rules().is_moderator(conn.user)
             if not self.may_read(conn):
                 conn.revoke()
 
@@ -347,13 +347,11 @@ class Hub:
     # -- encoding, once per event and kind of reader
 
     def encode(self, event, conn: Connection) -> bytes:
-        from .render import reader_variant, render_for
-
-        variant = reader_variant(event, conn)
+        variant = rules().reader_variant(event, conn)
         key = (event.id, variant)
         found = self.encoded.get(key)
         if found is None:
-            found = render_for(event, variant)
+            found = rules().render_for(event, variant)
             self.encoded[key] = found
             if len(self.encoded) > 512:
                 self.encoded.popitem(last=False)

@@ -1,12 +1,11 @@
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from redis import RedisError
-
-from townsquare.accounts.models import User
 
 from .models import Presence
 from .presence import presence_backend, window_start
@@ -43,7 +42,7 @@ def list_recent_members(topic, limit: int = 50) -> list[Reader]:
         return [Reader(row.user.username, row.user.get_absolute_url()) for row in rows]
     if not ids:
         return []
-    members = {m.pk: m for m in User.objects.filter(pk__in=ids, browse_invisibly=False)
+    members = {m.pk: m for m in get_user_model().objects.filter(pk__in=ids, browse_invisibly=False)
                .only("pk", "username")}
     return [Reader(members[pk].username, members[pk].get_absolute_url())
             for pk in ids if pk in members]

@@ -8,7 +8,8 @@ this process only holds connections. Each connection is checked when it opens, a
 page would be (session cookie, then the same permission predicates: 404 for a missing or
 hidden topic), then fed by the process's hub (hub.py), which tails the event log, gives each
 event only to readers who may have it, and ends with `refresh` the streams of readers who may
-no longer read the topic (access.py). Every connection has a bounded queue (a reader that
+no longer read the topic (the site's rules: rules.py). Every connection has a bounded queue
+(a reader that
 stops reading is told to reload and dropped), a heartbeat comment every LIVE_HEARTBEAT
 seconds, and a maximum age after which the browser reconnects with Last-Event-ID.
 """
@@ -21,9 +22,9 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 
-from .access import topic_access
 from .hub import CLOSED, GONE, PAUSED, PERSONAL, RESUMED, Connection, hub, in_thread
-from .render import sse
+from .rules import rules
+from .wire import sse
 
 PATH = re.compile(r"^/live/(?:t/(\d{1,18})|me)/$")
 SEND_SECONDS = 10
@@ -35,24 +36,7 @@ PROTECTION = [(b"x-content-type-options", b"nosniff"),
 def _reader(cookies: dict, topic_id: int):
     """(member or None, moderator?, the topic's access) for a connection, or raise NotFound
     like the page."""
-    from django.contrib.auth import get_user
-    from django.contrib.auth.models import AnonymousUser
-
-    from townsquare.forum import permissions
-    from townsquare.forum.queries import get_topic
-
-    request = _CookieRequest(cookies)
-    user = get_user(request) if request.session.session_key else AnonymousUser()
-    if topic_id == PERSONAL:
-        if not permissions.is_member(user):
-            from townsquare.core.errors import Forbidden
-
-            raise Forbidden("Sign in to get your notifications.")
-        return user, permissions.is_moderator(user), None
-    topic = get_topic(topic_id, user)
-    member = user if permissions.is_member(user) else None
-    admitted = topic_access(topic.category_id, topic.category.read_role, topic.hidden)
-    return member, permissions.is_moderator(user), admitted
+    return rules().reader(_CookieRequest(cookies), topic_id)
 
 
 class _CookieRequest:

@@ -20,11 +20,11 @@ from townsquare.accounts.models import User
 from townsquare.accounts.state import state_changed
 from townsquare.core.errors import Forbidden, Invalid, NotFound
 from townsquare.forum.actions import bump_post_version
-from townsquare.forum.live import publish_reactions
 from townsquare.forum.models import Post
 from townsquare.forum.permissions import can_view_post
 from townsquare.notifications.actions import notify_reaction
 
+from .live import publish_reactions
 from .models import Kind, Reaction
 from .permissions import can_react
 

@@ -1,14 +1,16 @@
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from townsquare.core.errors import Forbidden
 from townsquare.core.http import see_other
 from townsquare.core.ratelimit import check_rate
+from townsquare.core.shell import Shell
+from townsquare.forum.entries import Entry
 from townsquare.forum.queries import get_post
-from townsquare.forum.rendering import reactions_html
 
 from . import actions
+from .queries import KINDS, reaction_summary
 
 
 @require_POST
@@ -21,5 +23,13 @@ def post_react(request, post_id: int):
     if not request.htmx:
         return see_other(post.get_absolute_url())
     post.refresh_from_db(fields=["reaction_counts"])
-    return HttpResponse(reactions_html(post, member=request.user, mine=mine,
-                                       csrf_token=get_token(request)))
+    return HttpResponse(reactions_html(request, post, mine=mine))
+
+
+def reactions_html(request, post, *, mine: str | None) -> str:
+    """The post's reactions block (components/post.html#reactions) for the member who just
+    reacted: their own button pressed."""
+    shell = Shell(render_to_string("components/post.html#reactions", {
+        "entry": Entry.of(post), "may": {"react": True}, "kinds": KINDS,
+        "counts": reaction_summary(post.reaction_counts)}))
+    return shell.fill(request, {f"pressed:{post.pk}:{mine}": "true"} if mine else {})

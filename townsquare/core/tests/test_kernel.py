@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from townsquare.core.errors import NotFound
 from townsquare.core.pagination import page_links, parse_page
-from townsquare.core.timefmt import refresh_relative_times, relative, time_element
+from townsquare.core.timefmt import relative
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -18,11 +18,16 @@ def test_relative_times_read_naturally(seconds, text):
     assert relative(now - timedelta(seconds=seconds), now) == text
 
 
-def test_stored_time_elements_are_brought_up_to_date():
+def test_kept_time_elements_are_brought_up_to_date_when_filled():
+    from django.template import Context, Template
+
+    from townsquare.core.shell import Shell
+
     moment = timezone.now() - timedelta(minutes=6)
-    stored = time_element(moment, now=moment)
-    assert ">just now</time>" in stored
-    assert ">6 minutes ago</time>" in refresh_relative_times(stored)
+    kept = Shell(Template("{{ moment|livetime }}").render(Context({"moment": moment})))
+    assert ">6 minutes ago</time>" in kept.fill(None)
+    later = kept.fill(None, now=moment + timedelta(hours=2))
+    assert ">2 hours ago</time>" in later and "\ue000" not in later
 
 
 def test_page_links_elide_long_runs():

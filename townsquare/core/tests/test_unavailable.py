@@ -60,7 +60,7 @@ def assert_back_in_a_moment(response):
 
 
 def test_a_lost_connection_in_a_view_answers_503(monkeypatch):
-    monkeypatch.setattr("townsquare.forum.views.queries.get_forum_stamp", lost_connection)
+    monkeypatch.setattr("townsquare.pages.views.queries.get_forum_stamp", lost_connection)
     assert_back_in_a_moment(Client().get("/"))  # answered by the middleware: nothing raised
 
 

@@ -20,7 +20,6 @@ from townsquare.forum.actions_reading import (
 )
 from townsquare.forum.models import CategoryRead, Topic, TopicRead
 from townsquare.forum.queries import list_unread
-from townsquare.forum.unread import fill_unread_marks
 
 pytestmark = pytest.mark.django_db
 
@@ -232,21 +231,28 @@ def test_guests_see_no_marks_and_their_pages_stay_cached(client, make_member, ma
 
 
 def test_a_title_cannot_forge_a_mark(make_member, make_topic):
-    topic = make_topic(title="<!--unread 1--> sneaky")
+    from townsquare.core.shell import hole
+
+    forged = str(hole("unread", 1))
+    topic = make_topic(title=f"{forged} <!--unread 1--> sneaky")
     html = signed_in(make_member()).get("/").content.decode()
     assert "&lt;!--unread 1--&gt; sneaky" in html
     assert len(unread_links(html)) == 1 and topic.get_absolute_url() in html
 
 
-def test_fill_reads_every_mark_on_the_page_in_one_query(make_member, make_topic):
+def test_fill_reads_every_mark_on_the_page_in_one_query(make_member, make_topic, rf):
+    from townsquare.core.shell import Shell, hole
+    from townsquare.pages.unread import unread_marks
+
     topics = [make_topic() for _ in range(3)]
-    html = "".join(f"<h3>{t.title}<!--unread {t.pk}--></h3>" for t in topics)
-    member = make_member()
+    shell = Shell("".join(f"<h3>{t.title}{hole('unread', t.pk)}</h3>" for t in topics))
+    request = rf.get("/")
+    request.user = make_member()
     with CaptureQueriesContext(connection) as ctx:
-        filled = fill_unread_marks(html, member.pk)
+        filled = shell.fill(request, unread_marks(request, shell))
     assert len(ctx.captured_queries) == 1
-    assert filled.count("unread-badge") == 3
-    assert fill_unread_marks("<p>no slots</p>", 1) == "<p>no slots</p>"
+    assert filled.count("unread-badge") == 3 and "\ue000" not in filled
+    assert unread_marks(request, Shell("<p>no holes</p>")) == {}
 
 
 # Mark all read

@@ -27,29 +27,3 @@ def test_guest_sees_every_element_of_the_seed_page(client, make_member, make_top
     assert "Recently Browsing <span class=\"count\">0</span> members" in html
     assert "No registered users viewing this page." in html
     assert "Create New..." in html
-
-
-@pytest.mark.parametrize("mine", [None, "haha", "love"])
-@pytest.mark.parametrize(("own", "moderator", "can_reply", "selected"), [
-    (False, False, True, False), (True, False, True, False), (False, True, True, False),
-    (False, False, False, False), (False, False, True, True)])
-def test_a_posts_ready_tail_gives_what_its_controls_would_build(
-        make_member, make_topic, mine, own, moderator, can_reply, selected):
-    from townsquare.forum.actions import post_reply
-    from townsquare.forum.rendering import ReaderKind, _page_posts, post_controls
-    from townsquare.reactions.actions import react_to_post
-
-    author = make_member()
-    topic = make_topic(author=author, body="Opening")
-    reply = post_reply(author=author, topic=topic, body="A reply")
-    react_to_post(member=make_member(), post=reply, kind="haha")
-    topic.refresh_from_db()
-    reader = ReaderKind(author.pk if own else author.pk + 1000, moderator, can_reply, False,
-                        topic.post_count)
-    for entry in _page_posts(topic, 1):
-        assert entry.tail
-        built = post_controls(entry._replace(tail=""), reader, token="tok42",
-                              edit_after=0, mine=mine, selected=selected)
-        ready = post_controls(entry, reader, token="tok42", edit_after=0, mine=mine,
-                              selected=selected)
-        assert ready == built and "tok42" in ready and "\ue000" not in ready

@@ -241,8 +241,8 @@ def test_a_fresh_read_overtaken_by_a_newer_change_gives_no_access_back(make_topi
                                                                       monkeypatch):
     import asyncio
 
-    from townsquare.live import access
     from townsquare.live.hub import Connection, hub
+    from townsquare.pages import stream as access
 
     topic = make_topic()
     public = access.topic_access(topic.category_id, "", False)

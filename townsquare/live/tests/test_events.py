@@ -68,14 +68,14 @@ def test_writes_publish_what_readers_need(make_member, make_topic, published):
     assert {e.audience for e in events} == {"public"}
     added = events[0].data
     assert (added["post"], added["page"], added["author"]) == (reply.pk, 1, ada.pk)
-    assert "<em>news</em>" in added["entry"]["shared"]
+    assert "<em>news</em>" in added["entry"]["inner"]
     assert added["topic"] == {"hidden": False, "locked": False, "read_role": "", "post_count": 2}
     assert "Haha 1" in events[1].data["html"]
-    assert "corrected" in events[2].data["entry"]["shared"]
+    assert "corrected" in events[2].data["entry"]["inner"]
     deleted = events[3].data["entry"]
-    assert deleted["deleted"] and "This post was deleted." in deleted["shared"]
-    assert "Fresh news" not in deleted["shared"]
-    assert "corrected" in events[4].data["entry"]["shared"]
+    assert deleted["deleted"] and "This post was deleted." in deleted["inner"]
+    assert "Fresh news" not in deleted["inner"]
+    assert "corrected" in events[4].data["entry"]["inner"]
 
 
 def test_events_of_a_hidden_topic_are_for_moderators(make_member, make_topic, published):

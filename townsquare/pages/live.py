@@ -1,3 +1,5 @@
+"""What a member tells the live side from a page: that they are replying, or browse invisibly."""
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.views.decorators.http import require_POST
@@ -7,9 +9,8 @@ from townsquare.core.http import see_other
 from townsquare.core.ratelimit import check_rate
 from townsquare.forum import permissions
 from townsquare.forum.queries import get_topic
-
-from .actions import set_browse_invisibly
-from .events import publish
+from townsquare.live.actions import set_browse_invisibly
+from townsquare.live.events import publish
 
 
 @require_POST

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from townsquare.core.markup import quote_block
 from townsquare.forum.actions import delete_post, post_reply
-from townsquare.forum.recommended import excerpt
+from townsquare.pages.recommended import excerpt
 from townsquare.reactions.actions import react_to_post
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 Choosing them reads every reply of the topic, so it happens once per topic version (which
 every reply, edit, deletion, hiding and reaction bumps) and the section is kept, rendered,
-beside the topic's pages (`core/memo.py`). A view joins the kept pieces, leaving out replies
-by members the reader ignores.
+beside the topic's pages (`core/memo.py`) as a shell with a hole per reply (core/shell.py):
+a view fills each with the reply, or with nothing when the reader ignores its author.
 """
 
 import re
@@ -16,14 +16,12 @@ from django.template.loader import render_to_string
 from django.utils.text import Truncator
 
 from townsquare.core.memo import versioned_page_part
-from townsquare.core.shell import hole
+from townsquare.core.shell import Shell
+from townsquare.forum.queries import list_recommended_replies
 from townsquare.notifications.queries import ignored_ids
-
-from .queries import list_recommended_replies
 
 SECTION_SECONDS = 24 * 3600
 EXCERPT_CHARS = 200
-ITEMS_HOLE = hole("items")
 # Block ends become spaces, so that paragraphs do not run together in the excerpt.
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|div|pre|tr|td|th)>|<br\s*/?>")
 # Quoted text is someone else's words, spoilers are hidden until opened and charts are
@@ -32,42 +30,37 @@ _LEFT_OUT = {"blockquote", "details", "figure", "script", "style", "table"}
 
 
 class Section(NamedTuple):
-    """The section's markup around its items, and each item with its author."""
+    """The section with a hole per reply, and each reply with its author."""
 
-    before: str
-    after: str
-    items: tuple[tuple[int, str], ...]
+    shell: Shell | None
+    items: tuple[tuple[int, int, str], ...]  # (post id, author id, html)
 
 
-def recommended_html(user, topic) -> str:
+def recommended_html(request, topic) -> str:
     """The "Recommended replies" section for page 1 of the topic ("" when it has none)."""
     if topic.reply_count < settings.RECOMMENDED_MIN_REPLIES:
         return ""
     key = f"recommended:{topic.pk}:v{topic.version}"
     section = versioned_page_part(key, lambda: _build(topic), SECTION_SECONDS)
-    if not section.items:
-        return ""
+    user = request.user
     ignored = ignored_ids(user) if user.is_authenticated else frozenset()
-    items = [html for author_id, html in section.items if author_id not in ignored]
-    if not items:
+    shown = {f"reply:{pk}": html for pk, author_id, html in section.items
+             if author_id not in ignored}
+    if not shown:
         return ""
-    return section.before + "".join(items) + section.after
+    return section.shell.fill(request, shown)
 
 
 def _build(topic) -> Section:
-    items = tuple(
-        (post.author_id, render_to_string("forum/topic.html#recommended_item", {
-            "post": post,
-            "excerpt": excerpt(post.html),
-            "reactions": positive_reactions(post.reaction_counts),
-        }))
-        for post in list_recommended_replies(topic)
-    )
-    if not items:
-        return Section("", "", ())
-    before, after = render_to_string("forum/topic.html#recommended",
-                                     {"items": ITEMS_HOLE}).split(ITEMS_HOLE)
-    return Section(before, after, items)
+    posts = list_recommended_replies(topic)
+    if not posts:
+        return Section(None, ())
+    items = tuple((post.pk, post.author_id, render_to_string(
+        "forum/topic.html#recommended_item", {
+            "post": post, "excerpt": excerpt(post.html),
+            "reactions": positive_reactions(post.reaction_counts)})) for post in posts)
+    shell = Shell(render_to_string("forum/topic.html#recommended", {"replies": posts}))
+    return Section(shell, items)
 
 
 def positive_reactions(counts: dict) -> int:

@@ -1,0 +1,21 @@
+"""Unread marks on topic lists: an `unread:<topic id>` hole after each title of a member's
+list page (forum/topic_rows.html), filled for that member from one query."""
+
+from townsquare.core.shell import filled
+from townsquare.forum.queries import list_unread
+
+_PREFIX = "unread:"
+
+
+def unread_marks(request, shell) -> dict[str, str]:
+    """The values of the shell's unread holes for this member ("New", "3 new" or nothing)."""
+    ids = [int(name[len(_PREFIX):]) for name in shell.names if name.startswith(_PREFIX)]
+    if not ids or not request.user.is_authenticated:
+        return {}
+    marks = {}
+    for topic_id, unread in list_unread(request.user.pk, ids).items():
+        if not unread.all_read:
+            marks[f"{_PREFIX}{topic_id}"] = filled(
+                request, "forum/topic_rows.html#unread_mark", url=unread.url,
+                never_read=unread.never_read, count=unread.new_count)
+    return marks
