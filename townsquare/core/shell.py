@@ -27,6 +27,7 @@ import functools
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
@@ -77,6 +78,13 @@ def holes(*names: str) -> dict[str, SafeString]:
 Values = Mapping[str, str]
 
 
+_PLAIN, _CSRF, _TIME = 0, 1, 2
+
+
+def _kind(name: str) -> int:
+    return _CSRF if name == "csrf" else _TIME if name.startswith("time:") else _PLAIN
+
+
 class Shell:
     """Rendered HTML cut at its holes: text, hole, text, hole, ..., text."""
 
@@ -85,49 +93,50 @@ class Shell:
     def __init__(self, html: str):
         pieces = _hole_re(marker_tag()).split(html)
         self.parts = pieces[0::3]
-        self.holes = tuple(zip(pieces[1::3], (d or "" for d in pieces[2::3]), strict=True))
-        self.names = frozenset(name for name, _ in self.holes)
+        # (name, default, family, the text after it), in order.
+        self.holes = tuple((name, default or "", _kind(name), after) for name, default, after
+                           in zip(pieces[1::3], pieces[2::3], self.parts[1:], strict=True))
+        self.names = frozenset(hole[0] for hole in self.holes)
 
     def fill(self, request, values: Values | None = None, *,
              now: datetime | None = None) -> str:
         """The text for this reader: each hole gets its value in `values`, else its family's
         (`csrf`, `time:`), else its default."""
-        get = (values or {}).get
-        parts = self.parts
-        out = [parts[0]]
-        for i, (name, default) in enumerate(self.holes, 1):
+        get = (values or _NONE).get
+        out = [self.parts[0]]
+        append = out.append
+        times = None
+        for name, default, family, after in self.holes:
             value = get(name)
             if value is None:
-                value = _family(request, name, default, now)
-            out.append(value)
-            out.append(parts[i])
+                if family == _PLAIN:
+                    value = default
+                elif family == _CSRF:
+                    value = csrf_token(request) if request is not None else ""
+                else:
+                    if times is None:
+                        times = _times_at(now)
+                    value = times.get(name)
+                    if value is None:
+                        value = times[name] = relative_at(int(name[5:]), now)
+            append(value)
+            append(after)
         return "".join(out)
 
 
-def _family(request, name: str, default: str, now: datetime | None) -> str:
-    if name == "csrf":
-        return csrf_token(request) if request is not None else ""
-    if name.startswith("time:"):
-        if now is not None:
-            return relative_at(int(name[5:]), now)
-        return _this_minute(name)
-    return default
-
-
+_NONE: dict = {}
 # Relative times are shown to the minute: each worker works one out once a minute.
 _minute = {"at": -1, "times": {}}
 
 
-def _this_minute(name: str) -> str:
-    now = timezone.now()
-    minute = int(now.timestamp()) // 60
+def _times_at(now: datetime | None) -> dict:
+    """The relative times worked out this minute (a fresh dict for a given `now`)."""
+    if now is not None:
+        return {}
+    minute = int(time.time()) // 60
     if _minute["at"] != minute:
         _minute["at"], _minute["times"] = minute, {}
-    times = _minute["times"]
-    text = times.get(name)
-    if text is None:
-        text = times[name] = relative_at(int(name[5:]), now)
-    return text
+    return _minute["times"]
 
 
 def relative_at(timestamp: int, now: datetime | None = None) -> str:
