@@ -23,7 +23,6 @@ from .queries import list_recommended_replies
 
 SECTION_SECONDS = 24 * 3600
 EXCERPT_CHARS = 200
-ITEMS_HOLE = hole("items")
 # Block ends become spaces, so that paragraphs do not run together in the excerpt.
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|div|pre|tr|td|th)>|<br\s*/?>")
 # Quoted text is someone else's words, spoilers are hidden until opened and charts are
@@ -65,8 +64,9 @@ def _build(topic) -> Section:
     )
     if not items:
         return Section("", "", ())
+    items_hole = hole("items")
     before, after = render_to_string("forum/topic.html#recommended",
-                                     {"items": ITEMS_HOLE}).split(ITEMS_HOLE)
+                                     {"items": items_hole}).split(items_hole)
     return Section(before, after, items)
 
 

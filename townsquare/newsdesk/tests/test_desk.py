@@ -14,6 +14,7 @@ from townsquare.forum.models import Post, Topic
 from townsquare.newsdesk import schedule
 from townsquare.newsdesk.actions.sources import save_source
 from townsquare.newsdesk.actions.stories import discard_story, publish_due
+from townsquare.newsdesk.forms import SourceForm, StoryForm
 from townsquare.newsdesk.models import Carrier, Correction, Source, Story
 from townsquare.newsdesk.tasks import poll_source
 from townsquare.uploads.models import Upload
@@ -288,6 +289,18 @@ def test_bad_sources_are_refused(desk, data, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Source.objects.count() == 1
+
+
+def test_the_desk_forms_take_the_limits_in_force_when_they_are_used(desk, settings):
+    settings.NEWS_MIN_POLL_MINUTES, settings.TITLE_MAX_CHARS, settings.POST_MAX_CHARS = 60, 5, 10
+    source = SourceForm({"name": "Wire", "feed_url": "https://wire.example/feed",
+                         "interval_minutes": 30, "category": desk.category.pk})
+    assert source.errors["interval_minutes"] == [
+        "Ensure this value is greater than or equal to 60."]
+    assert 'min="60"' in str(SourceForm()["interval_minutes"])
+    story = StoryForm({"title": "x" * 6, "body": "x" * 11})
+    assert sorted(story.errors) == ["body", "title"]
+    assert 'maxlength="5"' in str(story["title"]) and 'maxlength="10"' in str(story["body"])
 
 
 def test_editing_a_source(desk):
