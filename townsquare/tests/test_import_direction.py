@@ -47,7 +47,6 @@ UNTANGLING = {
     ("drafts/queries.py", "forum"),
     ("drafts/views.py", "forum"),
     ("forum/actions.py", "notifications"),
-    ("forum/models.py", "reactions"),
     ("forum/recommended.py", "notifications"),
     ("forum/rendering.py", "notifications"),
     ("forum/rendering.py", "reactions"),
