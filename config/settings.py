@@ -167,7 +167,8 @@ WRITE_HOOKS = {
     "post_written": ["townsquare.notifications.actions.notify_new_post"],
 }
 WORKER_TICKS = ["townsquare.newsdesk.schedule.tick", "townsquare.newsletter.schedule.tick",
-                "townsquare.notifications.schedule.tick", "townsquare.dumps.schedule.tick"]
+                "townsquare.notifications.schedule.tick", "townsquare.dumps.schedule.tick",
+                "townsquare.live.schedule.tick"]
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=15.0)
 # What /health/ and `townsquare status` check after the database (townsquare/core/health.py).
 HEALTH_CHECKS = ["townsquare.core.health.check_migrations", "townsquare.core.health.check_cache",
@@ -372,7 +373,8 @@ LIVE_REDIS_PREFIX = env.str("LIVE_REDIS_PREFIX", default="townsquare:live")
 # Events older than this are pruned (a reader away longer is asked to reload).
 LIVE_EVENT_KEEP_SECONDS = env.int("LIVE_EVENT_KEEP_SECONDS", default=3600)
 # How often a stream process vouches for its readers' presence and checks for expired ones;
-# it prunes the event log every LIVE_PRUNE_EVERY such rounds.
+# it prunes the event log every LIVE_PRUNE_EVERY such rounds (the worker's clock queues a
+# prune when none has run for that long: townsquare/live/schedule.py).
 LIVE_PRESENCE_SECONDS = env.float("LIVE_PRESENCE_SECONDS", default=30.0)
 LIVE_PRUNE_EVERY = 10
 if LIVE_STREAM_URL:

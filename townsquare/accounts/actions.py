@@ -1,7 +1,6 @@
 import hashlib
 import logging
 import unicodedata
-from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -21,6 +20,7 @@ from townsquare.uploads import images
 from . import avatars, queries
 from .models import Registration, Role, User
 from .permissions import can_edit_profile
+from .tokens import REGISTRATION_USED, REGISTRATION_VALID
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +75,6 @@ def register_member(*, username: str, email: str, password: str, next: str = "")
 
 
 USERNAME_TAKEN = "That username is already taken."
-# How long the link in a registration's email works.
-REGISTRATION_VALID = timedelta(days=3)
 
 
 def clean_email(email: str) -> str:
@@ -117,10 +115,6 @@ def create_member(*, registration: Registration) -> User:
         _refuse_taken(registration.username, registration.email)
         raise
     return member
-
-
-REGISTRATION_USED = ("This link has already been used, or has expired. Sign in, or register "
-                     "again to get a new one.")
 
 
 def _refuse_taken(username: str, email: str) -> None:

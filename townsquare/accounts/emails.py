@@ -13,9 +13,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .actions import REGISTRATION_VALID
 from .models import Registration, User
-from .tokens import registration_token
+from .tokens import REGISTRATION_VALID, registration_token
 
 
 def send_registration_email(registration_id: int) -> str:

@@ -4,14 +4,19 @@ It names the waiting registration only (not its address or name) and works for
 REGISTRATION_VALID; a used one finds no registration, which the action says.
 """
 
+from datetime import timedelta
+
 from django.core import signing
 
 from townsquare.core.errors import Invalid
 
-from .actions import REGISTRATION_USED, REGISTRATION_VALID
 from .models import Registration
 
 SALT = "townsquare.accounts.registration"
+# How long the link in a registration's email works.
+REGISTRATION_VALID = timedelta(days=3)
+REGISTRATION_USED = ("This link has already been used, or has expired. Sign in, or register "
+                     "again to get a new one.")
 
 
 def registration_token(registration: Registration) -> str:

@@ -227,7 +227,7 @@ DESK_QUEUE = [
 def _demo_desk(category, published, now) -> None:
     """The news desk's demo: the Courier as a (paused) source, the seed story as published
     from it, and two stories waiting in the queue."""
-    from townsquare.newsdesk.actions import canonical_url, title_key
+    from townsquare.newsdesk.actions.intake import canonical_url, title_key
     from townsquare.newsdesk.models import Carrier, Source, Story
 
     source, _ = Source.objects.get_or_create(

@@ -12,7 +12,9 @@ itself (see core/shell.py), so nothing a member types can ever form a page's hol
 """
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from .errors import Invalid
 
@@ -81,6 +83,34 @@ class BoundedForm(forms.Form):
         for name, value in self.cleaned_data.items():
             if isinstance(value, str) and isinstance(self.fields[name], forms.CharField):
                 self.cleaned_data[name] = member_text(value)
+
+
+class SettingLengthField(forms.CharField):
+    """A text field as long as the setting `length_setting` allows, read each time a value
+    is checked or the field is shown, never once at import: a changed setting (a test's
+    override included) applies to the next form."""
+
+    def __init__(self, *, length_setting: str, **kwargs):
+        self.length_setting = length_setting
+        super().__init__(**kwargs)
+        self.validators.append(MaxLengthValidator(lambda: self.max_length))
+
+    @property
+    def max_length(self) -> int:
+        return getattr(settings, self.length_setting)
+
+    @max_length.setter
+    def max_length(self, value) -> None:
+        pass  # CharField.__init__ sets None: the setting is the length
+
+    def widget_attrs(self, widget):
+        # Field.__init__ asks at import; the maxlength goes on in get_bound_field.
+        return forms.Field.widget_attrs(self, widget)
+
+    def get_bound_field(self, form, field_name):
+        if not self.widget.is_hidden:  # the form's own copy of the field and its widget
+            self.widget.attrs["maxlength"] = str(self.max_length)
+        return super().get_bound_field(form, field_name)
 
 
 def _within_limit(bf) -> bool:

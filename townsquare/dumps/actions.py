@@ -1,30 +1,14 @@
-"""Scheduled backups: queueing one per period, taking it, keeping the newest few."""
+"""Scheduled backups: taking one the clock queued, keeping the newest few."""
 
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .backup import take_backup
 from .manifest import complete_backup
 from .models import ScheduledBackup
-
-
-def queue_scheduled_backup(*, period: datetime) -> ScheduledBackup | None:
-    """The backup of the period ending at `period`, queued once: None when it already was
-    (by this clock or another worker's; the unique period settles a race)."""
-    from .tasks import run_scheduled_backup
-
-    try:
-        with transaction.atomic():
-            backup = ScheduledBackup.objects.create(period=period, queued=timezone.now())
-    except IntegrityError:
-        return None
-    transaction.on_commit(lambda: run_scheduled_backup.enqueue(backup.pk))
-    return backup
 
 
 def run_scheduled_backup(*, backup_id: int) -> str:

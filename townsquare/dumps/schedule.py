@@ -9,10 +9,11 @@ first backup at the next tick.
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import actions
 from .models import ScheduledBackup
+from .tasks import run_scheduled_backup
 
 
 def due_period(now: datetime) -> datetime:
@@ -27,4 +28,16 @@ def tick(now: datetime | None = None) -> None:
         return
     period = due_period(now or timezone.now())
     if not ScheduledBackup.objects.filter(period=period).exists():
-        actions.queue_scheduled_backup(period=period)
+        queue_scheduled_backup(period=period)
+
+
+def queue_scheduled_backup(*, period: datetime) -> ScheduledBackup | None:
+    """The backup of the period ending at `period`, queued once: None when it already was
+    (by this clock or another worker's; the unique period settles a race)."""
+    try:
+        with transaction.atomic():
+            backup = ScheduledBackup.objects.create(period=period, queued=timezone.now())
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: run_scheduled_backup.enqueue(backup.pk))
+    return backup

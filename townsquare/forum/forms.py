@@ -1,14 +1,13 @@
 from django import forms
-from django.conf import settings
 
-from townsquare.core.inputs import PAGE_DIGITS, BoundedForm
+from townsquare.core.inputs import PAGE_DIGITS, BoundedForm, SettingLengthField
 
 
 class ReplyForm(BoundedForm):
-    body = forms.CharField(
+    body = SettingLengthField(
         label="Your reply",
         widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=settings.POST_MAX_CHARS,
+        length_setting="POST_MAX_CHARS",
         strip=False,
         error_messages={
             "required": "Write something before posting.",
@@ -22,10 +21,10 @@ class ReplyForm(BoundedForm):
 
 
 class PostEditForm(BoundedForm):
-    body = forms.CharField(
+    body = SettingLengthField(
         label="Post",
         widget=forms.Textarea(attrs={"rows": 12}),
-        max_length=settings.POST_MAX_CHARS,
+        length_setting="POST_MAX_CHARS",
         strip=False,
         error_messages={
             "required": "Write something before saving.",
@@ -40,14 +39,14 @@ class PostEditForm(BoundedForm):
 
 class TopicForm(BoundedForm):
     category = forms.ModelChoiceField(queryset=None, empty_label=None)
-    title = forms.CharField(
-        max_length=settings.TITLE_MAX_CHARS,
+    title = SettingLengthField(
+        length_setting="TITLE_MAX_CHARS",
         error_messages={"required": "Give the topic a title."},
     )
-    body = forms.CharField(
+    body = SettingLengthField(
         label="Post",
         widget=forms.Textarea(attrs={"rows": 10}),
-        max_length=settings.POST_MAX_CHARS,
+        length_setting="POST_MAX_CHARS",
         strip=False,
         error_messages={"required": "Write something before posting."},
     )

@@ -149,13 +149,6 @@ class Post(models.Model):
     def page(self) -> int:
         return (self.position - 1) // settings.POSTS_PER_PAGE + 1
 
-    @property
-    def reaction_list(self) -> list[tuple[str, str, int]]:
-        """(kind, label, count) for each reaction the post has, in the site's order."""
-        from townsquare.reactions.queries import reaction_summary
-
-        return reaction_summary(self.reaction_counts)
-
 
 class PostRevision(models.Model):
     """The body a post had before an edit: revision 1 is the original text."""

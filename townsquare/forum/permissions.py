@@ -112,10 +112,6 @@ def can_start_topic(user, category) -> bool:
             and can_view_category(user, category))
 
 
-def can_quote(user, post) -> bool:
-    return can_reply(user, post.topic) and can_view_post(user, post)
-
-
 def can_edit_post(user, post, now: datetime) -> bool:
     """Authors within the edit window, on a post still shown in an open topic; moderators
     always (but not a deleted post: restore it first)."""

@@ -5,6 +5,6 @@ from . import actions
 
 @task
 def prune_live_events() -> int:
-    """Drop old events from the live event log (safe to run twice; stream processes also
-    prune as they run, so this is for sites that run their streams elsewhere)."""
+    """Drop old events from the live event log (safe to run twice). The worker's clock
+    queues it when the stream processes have not pruned for a while (schedule.py)."""
     return actions.prune_events()

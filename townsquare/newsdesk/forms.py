@@ -1,7 +1,8 @@
 from django import forms
 from django.conf import settings
+from django.core.validators import MinValueValidator
 
-from townsquare.core.inputs import BoundedForm
+from townsquare.core.inputs import BoundedForm, SettingLengthField
 from townsquare.forum.models import Category
 
 from .models import Source
@@ -21,14 +22,18 @@ class SourceForm(BoundedForm):
     category = forms.ModelChoiceField(
         label="Default category", queryset=None, empty_label=None,
         error_messages={"invalid_choice": "Choose one of the listed categories."})
-    interval_minutes = forms.IntegerField(
-        label="Poll every (minutes)", min_value=settings.NEWS_MIN_POLL_MINUTES,
-        max_value=7 * 24 * 60, initial=30)
+    interval_minutes = forms.IntegerField(label="Poll every (minutes)", max_value=7 * 24 * 60,
+                                          initial=30)
     active = forms.BooleanField(label="Poll this source", required=False, initial=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = editor_categories()
+        # The shortest interval is read now, not at import (save_source checks it again).
+        interval = self.fields["interval_minutes"]
+        interval.min_value = settings.NEWS_MIN_POLL_MINUTES
+        interval.validators.append(MinValueValidator(interval.min_value))
+        interval.widget.attrs["min"] = interval.min_value
 
     @classmethod
     def of(cls, source: Source):
@@ -39,11 +44,11 @@ class SourceForm(BoundedForm):
 
 
 class StoryForm(BoundedForm):
-    title = forms.CharField(label="Headline", max_length=settings.TITLE_MAX_CHARS,
-                            error_messages={"required": "Give the story a headline."})
-    body = forms.CharField(label="Story", widget=forms.Textarea, strip=False,
-                           max_length=settings.POST_MAX_CHARS,
-                           error_messages={"required": "Write the story before publishing."})
+    title = SettingLengthField(label="Headline", length_setting="TITLE_MAX_CHARS",
+                               error_messages={"required": "Give the story a headline."})
+    body = SettingLengthField(label="Story", widget=forms.Textarea, strip=False,
+                              length_setting="POST_MAX_CHARS",
+                              error_messages={"required": "Write the story before publishing."})
     category = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Choose a category",
         error_messages={"invalid_choice": "Choose one of the listed categories."})

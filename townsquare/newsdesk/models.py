@@ -42,10 +42,6 @@ class Source(models.Model):
     def get_absolute_url(self):
         return url_for("desk_source", self.pk)
 
-    @property
-    def healthy(self) -> bool:
-        return self.failures == 0
-
 
 class Story(models.Model):
     """A news item waiting for the desk: one per article, however many sources carried it."""

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from . import actions
+from .actions.sources import due_sources
 from .models import Source, Story
 
 # A poll queued this long ago that never finished (its worker was killed) is queued again.
@@ -16,7 +16,7 @@ def tick() -> None:
 
     now = timezone.now()
     Source.objects.filter(polling_since__lt=now - STALE_POLL).update(polling_since=None)
-    for source_id in actions.due_sources(now):
+    for source_id in due_sources(now):
         poll_source.enqueue(source_id)
     if Story.objects.filter(status=Story.Status.SCHEDULED, publish_at__lte=now).exists():
         publish_due_stories.enqueue()

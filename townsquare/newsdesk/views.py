@@ -14,7 +14,18 @@ from townsquare.core.errors import ActionError, Invalid, NotFound
 from townsquare.core.http import see_other
 from townsquare.core.pagination import parse_page
 
-from . import actions, queries
+from . import queries
+from .actions.desk import require_editor
+from .actions.sources import poll_now, save_source
+from .actions.stories import (
+    add_correction,
+    discard_story,
+    dismiss_change,
+    get_story,
+    publish_story,
+    restore_story,
+    save_story,
+)
 from .forms import CorrectionForm, SourceForm, StoryForm
 from .models import Source, Story
 
@@ -24,7 +35,7 @@ STORIES_PER_PAGE = 30
 @login_required
 @require_safe
 def queue(request):
-    actions.require_editor(request.user)
+    require_editor(request.user)
     view = request.GET.get("view", "queued")
     if view not in queries.QUEUE_VIEWS:
         raise Invalid("There is no such list of stories.")
@@ -43,17 +54,17 @@ def queue(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def story(request, story_id: int):
-    item = actions.get_story(story_id, editor=request.user)
+    item = get_story(story_id, editor=request.user)
     if request.method == "GET":
         return _story_page(request, item)
     form = StoryForm(request.POST)
     intent = request.POST.get("intent", "publish")
     try:
         if intent == "discard":
-            actions.discard_story(editor=request.user, story=item)
+            discard_story(editor=request.user, story=item)
             return see_other(_queue_url())
         if intent == "restore":
-            actions.restore_story(editor=request.user, story=item)
+            restore_story(editor=request.user, story=item)
             return see_other(item.get_absolute_url())
         if intent not in ("save", "publish", "schedule"):
             raise Invalid("Choose publish, schedule, save or discard.")
@@ -61,12 +72,12 @@ def story(request, story_id: int):
             return _story_page(request, item, form, status=400)
         data = form.cleaned_data
         if intent == "save":
-            actions.save_story(editor=request.user, story=item, title=data["title"],
-                               body=data["body"], category=data["category"])
+            save_story(editor=request.user, story=item, title=data["title"],
+                       body=data["body"], category=data["category"])
             return see_other(item.get_absolute_url())
         if intent == "schedule" and data["publish_at"] is None:
             raise Invalid("Give the time to publish at.", field="publish_at")
-        done = actions.publish_story(
+        done = publish_story(
             editor=request.user, story=item, title=data["title"], body=data["body"],
             category=data["category"],
             publish_at=data["publish_at"] if intent == "schedule" else None)
@@ -95,15 +106,15 @@ def _story_page(request, item: Story, form=None, status: int = 200, correction_f
 @login_required
 @require_POST
 def correction(request, story_id: int):
-    item = actions.get_story(story_id, editor=request.user)
+    item = get_story(story_id, editor=request.user)
     if request.POST.get("intent") == "dismiss":
-        actions.dismiss_change(editor=request.user, story=item)
+        dismiss_change(editor=request.user, story=item)
         return see_other(item.get_absolute_url())
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         return _story_page(request, item, status=400, correction_form=form)
     try:
-        actions.add_correction(editor=request.user, story=item, note=form.cleaned_data["note"])
+        add_correction(editor=request.user, story=item, note=form.cleaned_data["note"])
     except ActionError as error:
         form.add_error("note" if error.field == "note" else None, error.message)
         return _story_page(request, item, status=error.status, correction_form=form)
@@ -113,7 +124,7 @@ def correction(request, story_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def sources(request):
-    actions.require_editor(request.user)
+    require_editor(request.user)
     form = SourceForm(request.POST or None, initial={"active": True, "interval_minutes": 30})
     status = 200
     if request.method == "POST":
@@ -129,7 +140,7 @@ def sources(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def source(request, source_id: int):
-    actions.require_editor(request.user)
+    require_editor(request.user)
     item = Source.objects.select_related("category").filter(pk=source_id).first()
     if item is None:
         raise NotFound("That source does not exist.")
@@ -154,10 +165,9 @@ def _save_source(request, form: SourceForm, item: Source | None) -> Source:
         raise Invalid("The source was not saved: see the messages by the fields.")
     data = form.cleaned_data
     try:
-        return actions.save_source(editor=request.user, source=item, name=data["name"],
-                                   feed_url=data["feed_url"], category=data["category"],
-                                   interval_minutes=data["interval_minutes"],
-                                   active=data["active"])
+        return save_source(editor=request.user, source=item, name=data["name"],
+                           feed_url=data["feed_url"], category=data["category"],
+                           interval_minutes=data["interval_minutes"], active=data["active"])
     except ActionError as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         raise
@@ -166,11 +176,11 @@ def _save_source(request, form: SourceForm, item: Source | None) -> Source:
 @login_required
 @require_POST
 def source_poll(request, source_id: int):
-    actions.require_editor(request.user)
+    require_editor(request.user)
     item = Source.objects.filter(pk=source_id).first()
     if item is None:
         raise NotFound("That source does not exist.")
-    actions.poll_now(editor=request.user, source=item)
+    poll_now(editor=request.user, source=item)
     return see_other(item.get_absolute_url())
 
 

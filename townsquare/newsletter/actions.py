@@ -184,12 +184,6 @@ def _queue_batch(digest_id: int) -> None:
     send_digest_batch.enqueue(digest_id)
 
 
-def queue_next_batch(digest_id: int) -> None:
-    """Queue the digest's next batch (a batch task does this while rows are pending)."""
-    Digest.objects.filter(pk=digest_id).update(queued=timezone.now())
-    _queue_batch(digest_id)
-
-
 def send_digest_now(*, editor, frequency: str) -> Digest | None:
     """An editor's "Send a digest now": the period up to this moment."""
     if not permissions.can_run_newsletter(editor):

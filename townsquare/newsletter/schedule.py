@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from . import actions, sending
-from .models import Frequency
+from . import actions, queries, sending
+from .models import Delivery, Digest, Frequency
 
 
 def due_period_end(frequency: str, now: datetime) -> datetime:
@@ -31,4 +31,19 @@ def tick(now: datetime | None = None) -> None:
     now = now or timezone.now()
     for frequency in Frequency.values:
         actions.create_digest(frequency=frequency, period_end=due_period_end(frequency, now))
-    sending.check_sending(now)
+    check_sending(now)
+
+
+def check_sending(now: datetime | None = None) -> None:
+    """For the clock: finish digests with nothing left to send, and queue again those whose
+    sending stalled — pending rows, but no batch queued or progress within the stall cutoff
+    (a killed worker), so that another worker resumes them."""
+    now = now or timezone.now()
+    cutoff = queries.stall_cutoff(now)
+    for digest in Digest.objects.filter(status=Digest.Status.SENDING):
+        rows = Delivery.objects.filter(digest=digest)
+        if not rows.filter(status=Delivery.Status.PENDING).exists():
+            sending.finish_digest(digest, now)
+        elif (digest.queued is None or digest.queued < cutoff) and not rows.filter(
+                attempted__gte=cutoff).exists():
+            actions.requeue_digest(digest=digest, seen_queued=digest.queued, now=now)

@@ -8,26 +8,28 @@ but never gets two. The desk counts such rows as "unknown" once they are older t
 stall cutoff (NEWSLETTER_STALL_SECONDS).
 
 These functions must run outside a transaction (as tasks and the clock do): each claim has
-to be committed before its message is sent.
+to be committed before its message is sent. The batch task is passed in (`queue_next`):
+tasks.py imports this module, so this module cannot import it.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import mailers
 from django.utils import timezone
 
-from . import actions, emails, queries
+from . import emails, queries
 from .models import Delivery, Digest, Subscriber
 
 log = logging.getLogger(__name__)
 S = Delivery.Status
 
 
-def send_batch(digest_id: int) -> dict:
+def send_batch(digest_id: int, *, queue_next: Callable[[int], object]) -> dict:
     """Send up to NEWSLETTER_BATCH_SIZE pending deliveries of a digest. `more` says whether
-    pending ones remain (the task then queues itself again)."""
+    pending ones remain; then the next batch is queued with `queue_next(digest_id)`."""
     result = {"sent": 0, "failed": 0, "more": False}
     digest = Digest.objects.filter(pk=digest_id, status=Digest.Status.SENDING).first()
     if digest is None:
@@ -41,7 +43,10 @@ def send_batch(digest_id: int) -> dict:
                 if outcome:
                     result[outcome] += 1
     result["more"] = Delivery.objects.filter(digest=digest, status=S.PENDING).exists()
-    if not result["more"]:
+    if result["more"]:
+        Digest.objects.filter(pk=digest_id).update(queued=timezone.now())
+        queue_next(digest_id)
+    else:
         finish_digest(digest)
     return result
 
@@ -86,17 +91,3 @@ def finish_digest(digest: Digest, now: datetime | None = None) -> bool:
         status=Digest.Status.DONE, finished=now or timezone.now(), sent=counts["sent"],
         failed=counts["failed"], unknown=counts["unknown"]))
 
-
-def check_sending(now: datetime | None = None) -> None:
-    """For the clock: finish digests with nothing left to send, and queue again those whose
-    sending stalled — pending rows, but no batch queued or progress within the stall cutoff
-    (a killed worker), so that another worker resumes them."""
-    now = now or timezone.now()
-    cutoff = queries.stall_cutoff(now)
-    for digest in Digest.objects.filter(status=Digest.Status.SENDING):
-        rows = Delivery.objects.filter(digest=digest)
-        if not rows.filter(status=S.PENDING).exists():
-            finish_digest(digest, now)
-        elif (digest.queued is None or digest.queued < cutoff) and not rows.filter(
-                attempted__gte=cutoff).exists():
-            actions.requeue_digest(digest=digest, seen_queued=digest.queued, now=now)

@@ -59,16 +59,6 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
     return result
 
 
-def remove_reaction(*, member, post: Post) -> None:
-    with transaction.atomic():
-        post = _locked_post(member, post.pk)
-        current = Reaction.objects.filter(post=post, user=member).first()
-        if current:
-            current.delete()
-            _add_reputation(post, member, -weight(current.kind))
-        _store_counts(post)
-
-
 def weight(kind: str | None) -> int:
     """What one reaction of `kind` adds to its post's author's reputation (none: 0)."""
     return settings.REPUTATION_WEIGHTS.get(kind, 0) if kind else 0

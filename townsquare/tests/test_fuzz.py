@@ -91,7 +91,7 @@ def forum(db, settings, make_category):
     """A small forum with one of each thing an address can name."""
     from townsquare.accounts.models import User
     from townsquare.forum.actions import post_reply, start_topic
-    from townsquare.newsdesk.actions import publish_story
+    from townsquare.newsdesk.actions.stories import publish_story
     from townsquare.newsdesk.models import Source, Story
     from townsquare.newsletter.models import Subscriber
     from townsquare.newsletter.tokens import confirm_token, manage_token

@@ -45,7 +45,6 @@ UNTANGLING = {
     ("drafts/actions.py", "forum"),
     ("drafts/queries.py", "forum"),
     ("drafts/views.py", "forum"),
-    ("forum/models.py", "reactions"),
     ("notifications/models.py", "reactions"),
     ("uploads/queries.py", "forum"),
     ("uploads/views.py", "forum"),

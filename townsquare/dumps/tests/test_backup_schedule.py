@@ -49,8 +49,8 @@ def test_the_clock_queues_one_backup_a_day_however_often_it_ticks(
 def test_of_two_clocks_racing_for_the_same_period_one_queues_it(
         db, scheduled, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        first = actions.queue_scheduled_backup(period=at(2, 3))
-        second = actions.queue_scheduled_backup(period=at(2, 3))
+        first = schedule.queue_scheduled_backup(period=at(2, 3))
+        second = schedule.queue_scheduled_backup(period=at(2, 3))
     assert first is not None and second is None
     assert queued_backups() == [first.pk]
 

@@ -4,7 +4,8 @@ from django.test import Client
 from townsquare.core.errors import Forbidden, Invalid, NotFound
 from townsquare.core.markup import quote_block
 from townsquare.forum.actions import post_reply, start_topic
-from townsquare.forum.models import Post, Topic
+from townsquare.forum.forms import PostEditForm, ReplyForm, TopicForm
+from townsquare.forum.models import Category, Post, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,19 @@ def test_an_oversized_reply_is_refused(make_member, make_topic, settings):
     with pytest.raises(Invalid, match="limited to 100"):
         post_reply(author=make_member(), topic=topic, body="x" * 101)
     assert Post.objects.count() == 1
+
+
+def test_the_forms_take_the_post_and_title_limits_in_force_when_they_are_used(settings):
+    settings.POST_MAX_CHARS, settings.TITLE_MAX_CHARS = 10, 5
+    reply = ReplyForm({"body": "x" * 11})
+    assert reply.errors["body"] == ["Posts are limited to 10 characters (this one has 11)."]
+    assert 'maxlength="10"' in str(ReplyForm()["body"])
+    assert "body" in PostEditForm({"body": "x" * 11, "version": 1}).errors
+    topic = TopicForm({"title": "x" * 6, "body": "x" * 11}, categories=Category.objects.none(),
+                      show_source=False)
+    limits = {name: [e.code for e in errors] for name, errors in topic.errors.as_data().items()}
+    assert limits["title"] == ["max_length"] and limits["body"] == ["max_length"]
+    assert 'maxlength="5"' in str(topic["title"])
 
 
 def test_replying_to_a_locked_topic_is_refused(make_member, make_topic):

@@ -124,6 +124,24 @@ def test_old_events_are_pruned_and_the_table_stays_bounded(make_topic, settings)
     assert prune_events() == 0
 
 
+def test_the_worker_prunes_the_log_once_its_oldest_event_has_outlived_the_keep(
+        make_topic, settings):
+    from django.core.management import call_command
+
+    settings.REDIS_URL = ""  # the database log, whatever this run's environment says
+    topic = make_topic()
+    log = DatabaseLog()
+    old, new = (int(log.append(topic.pk, "post_changed", "public", {})) for _ in range(2))
+    due_after = settings.LIVE_EVENT_KEEP_SECONDS + (
+        settings.LIVE_PRUNE_EVERY * settings.LIVE_PRESENCE_SECONDS)
+    Event.objects.filter(pk=old).update(created=timezone.now() - timedelta(seconds=due_after - 60))
+    call_command("worker", "--once", verbosity=0)  # expired, but a stream may yet prune it
+    assert list(Event.objects.values_list("pk", flat=True).order_by("pk")) == [old, new]
+    Event.objects.filter(pk=old).update(created=timezone.now() - timedelta(seconds=due_after + 60))
+    call_command("worker", "--once", verbosity=0)
+    assert list(Event.objects.values_list("pk", flat=True)) == [new]
+
+
 def test_the_redis_log_appends_reads_and_resumes_in_order(live_redis):
     log, _ = live_redis
     first = log.append(7, "post_added", "public", {"n": 1})

@@ -14,8 +14,10 @@ from townsquare.forum.tests.test_browser import (
     watch_console,
 )
 from townsquare.forum.tests.test_browser_writing import sign_in
-from townsquare.newsdesk import actions
+from townsquare.newsdesk.actions.extraction import extract_story
+from townsquare.newsdesk.actions.sources import save_source
 from townsquare.newsdesk.models import Story
+from townsquare.newsdesk.tasks import poll_source
 
 from .conftest import article_page, rss
 from .test_polling import PARAGRAPHS
@@ -33,14 +35,14 @@ def test_an_editor_publishes_a_queued_story_and_a_guest_sees_the_attribution(
     category = make_category("World news", start_role="editor")
     feed_server.add("/bridge", article_page("Council approves river crossing", PARAGRAPHS),
                     content_type="text/html")
-    source = actions.save_source(
+    source = save_source(
         editor=editor, name="The Daily Ledger", category=category, interval_minutes=30,
         feed_url=feed_server.add("/feed.xml", rss({
             "title": "Council approves river crossing", "link": feed_server.url("/bridge"),
             "description": "The bridge is coming.",
             "pubDate": "Thu, 03 Jul 2025 08:00:00 GMT"})))
-    actions.poll_source(source.pk)
-    actions.extract_story(Story.objects.get().pk)
+    poll_source.call(source.pk)
+    extract_story(Story.objects.get().pk)
 
     findings = []
     with chromium() as browser:

@@ -11,8 +11,12 @@ from django.utils import timezone
 from PIL import Image
 
 from townsquare.forum.models import Post, Topic
-from townsquare.newsdesk import actions, schedule
+from townsquare.newsdesk import schedule
+from townsquare.newsdesk.actions.sources import save_source
+from townsquare.newsdesk.actions.stories import discard_story, publish_due
+from townsquare.newsdesk.forms import SourceForm, StoryForm
 from townsquare.newsdesk.models import Carrier, Correction, Source, Story
+from townsquare.newsdesk.tasks import poll_source
 from townsquare.uploads.models import Upload
 
 from .conftest import rss
@@ -72,7 +76,7 @@ def test_members_cannot_post_to_desk_actions(desk, make_member, client):
                        {"intent": "discard"}).status_code == 403
     assert client.post(reverse("desk_sources"), {"name": "x"}).status_code == 403
     with pytest.raises(Exception, match="Only editors"):
-        actions.discard_story(editor=make_member("other"), story=desk.story)
+        discard_story(editor=make_member("other"), story=desk.story)
     desk.story.refresh_from_db()
     assert desk.story.status == "queued"
 
@@ -167,8 +171,8 @@ def test_scheduling_publishes_when_the_time_comes(desk):
     desk.story.refresh_from_db()
     assert desk.story.status == "scheduled" and Topic.objects.count() == 0
     schedule.tick()  # not due yet
-    assert actions.publish_due() == 0
-    assert actions.publish_due(timezone.now() + timedelta(hours=3)) == 1
+    assert publish_due() == 0
+    assert publish_due(timezone.now() + timedelta(hours=3)) == 1
     desk.story.refresh_from_db()
     assert desk.story.status == "published" and desk.story.topic.source_name
 
@@ -207,20 +211,20 @@ def test_saving_keeps_the_adaptation(desk):
 
 
 def test_a_source_change_after_publishing_leads_to_a_correction(desk, feed_server, client):
-    src = actions.save_source(editor=desk.editor, name="Wire", category=desk.category,
-                              feed_url=feed_server.add("/feed", rss({
-                                  "title": "Bridge approved", "guid": "w1",
-                                  "link": "https://wire.example/bridge",
-                                  "description": "Cost: 40 million."})),
-                              interval_minutes=30)
-    actions.poll_source(src.pk)
+    src = save_source(editor=desk.editor, name="Wire", category=desk.category,
+                      feed_url=feed_server.add("/feed", rss({
+                          "title": "Bridge approved", "guid": "w1",
+                          "link": "https://wire.example/bridge",
+                          "description": "Cost: 40 million."})),
+                      interval_minutes=30)
+    poll_source.call(src.pk)
     story = Story.objects.get(title="Bridge approved")
     desk.story = story
     publish(desk)
     feed_server.add("/feed", rss({"title": "Bridge approved", "guid": "w1",
                                   "link": "https://wire.example/bridge",
                                   "description": "Cost: 60 million."}))
-    assert actions.poll_source(src.pk) == "1 items, 0 new, 1 changed."
+    assert poll_source.call(src.pk) == "1 items, 0 new, 1 changed."
     story.refresh_from_db()
     assert story.changed is not None
     listing = desk.client.get(reverse("desk") + "?view=changed").content.decode()
@@ -285,6 +289,18 @@ def test_bad_sources_are_refused(desk, data, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Source.objects.count() == 1
+
+
+def test_the_desk_forms_take_the_limits_in_force_when_they_are_used(desk, settings):
+    settings.NEWS_MIN_POLL_MINUTES, settings.TITLE_MAX_CHARS, settings.POST_MAX_CHARS = 60, 5, 10
+    source = SourceForm({"name": "Wire", "feed_url": "https://wire.example/feed",
+                         "interval_minutes": 30, "category": desk.category.pk})
+    assert source.errors["interval_minutes"] == [
+        "Ensure this value is greater than or equal to 60."]
+    assert 'min="60"' in str(SourceForm()["interval_minutes"])
+    story = StoryForm({"title": "x" * 6, "body": "x" * 11})
+    assert sorted(story.errors) == ["body", "title"]
+    assert 'maxlength="5"' in str(story["title"]) and 'maxlength="10"' in str(story["body"])
 
 
 def test_editing_a_source(desk):

@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
-from townsquare.newsdesk import actions
+from townsquare.newsdesk import tasks
+from townsquare.newsdesk.actions.extraction import extract_story
+from townsquare.newsdesk.actions.sources import save_source
 from townsquare.newsdesk.models import Carrier, Source, Story
+from townsquare.newsdesk.tasks import poll_source
 
 from .conftest import article_page, rss
 
@@ -32,7 +36,7 @@ PARAGRAPHS = [
 def source(make_category, make_member):
     category = make_category("World news")
     editor = make_member("editor1", role="editor")
-    return lambda url, **kw: actions.save_source(
+    return lambda url, **kw: save_source(
         editor=editor, name=kw.pop("name", "The Daily Ledger"), feed_url=url,
         category=category, interval_minutes=kw.pop("interval", 30), **kw)
 
@@ -51,7 +55,7 @@ def item(n, server, **extra):
 def test_a_new_item_becomes_a_story_with_its_source(feed_server, source):
     url = feed_server.add("/feed.xml", rss(item(1, feed_server), item(2, feed_server)))
     src = source(url)
-    result = actions.poll_source(src.pk)
+    result = poll_source.call(src.pk)
     assert result == "2 items, 2 new."
     stories = Story.objects.order_by("pk")
     assert [s.title for s in stories] == ["Council approves river crossing 1",
@@ -65,18 +69,32 @@ def test_a_new_item_becomes_a_story_with_its_source(feed_server, source):
     assert src.next_poll > timezone.now() + timedelta(minutes=29)
 
 
+def test_each_new_story_queues_its_extraction_with_the_feed_image_once_it_commits(
+        feed_server, source, django_capture_on_commit_callbacks):
+    image = feed_server.url("/img.png")
+    src = source(feed_server.add("/feed.xml", rss(item(1, feed_server, image=image))))
+    with django_capture_on_commit_callbacks(execute=True):
+        poll_source.call(src.pk)
+    story = Story.objects.get()
+    queued = DBTaskResult.objects.filter(task_path=tasks.extract_story.module_path)
+    assert [r.args_kwargs["args"] for r in queued] == [[story.pk, image]]
+    with django_capture_on_commit_callbacks(execute=True):
+        poll_source.call(src.pk)  # the item again: nothing new to extract
+    assert queued.count() == 1
+
+
 def test_polling_again_takes_nothing_twice_and_uses_conditional_requests(feed_server, source):
     url = feed_server.add("/feed.xml", rss(item(1, feed_server)), etag='"abc"',
                           last_modified="Thu, 03 Jul 2025 08:00:00 GMT")
     src = source(url)
-    actions.poll_source(src.pk)
-    assert actions.poll_source(src.pk) == "Not modified since the last poll."
+    poll_source.call(src.pk)
+    assert poll_source.call(src.pk) == "Not modified since the last poll."
     sent = feed_server.hits("/feed.xml")[-1]
     assert sent["if-none-match"] == '"abc"'
     assert sent["if-modified-since"] == "Thu, 03 Jul 2025 08:00:00 GMT"
     # Without the validators the server sends the feed again: still one story.
     feed_server.add("/feed.xml", rss(item(1, feed_server)))
-    assert actions.poll_source(src.pk) == "1 items, 0 new."
+    assert poll_source.call(src.pk) == "1 items, 0 new."
     assert Story.objects.count() == 1 and Carrier.objects.count() == 1
 
 
@@ -87,8 +105,8 @@ def test_the_same_article_from_two_sources_is_one_story(feed_server, source):
     two = source(feed_server.add("/b.xml", rss({
         "title": "A different headline entirely", "guid": "b-9",
         "link": "https://LEDGER.example/world/bridge#comments"})), name="Wire")
-    actions.poll_source(one.pk)
-    assert actions.poll_source(two.pk) == "1 items, 1 new."
+    poll_source.call(one.pk)
+    assert poll_source.call(two.pk) == "1 items, 1 new."
     story = Story.objects.get()
     assert [c.source.name for c in story.carriers.all()] == ["Ledger", "Wire"]
 
@@ -104,7 +122,7 @@ def test_near_identical_titles_from_another_source_merge(feed_server, source):
         "title": "Council rejects plans for a new ring road",
         "link": "https://other.example/2"})), name="Other")
     for src in (one, two, three):
-        actions.poll_source(src.pk)
+        poll_source.call(src.pk)
     assert Story.objects.count() == 2
     merged = Story.objects.get(title__startswith="Council approves the new")
     assert sorted(c.source.name for c in merged.carriers.all()) == ["Ledger", "Wire"]
@@ -114,7 +132,7 @@ def test_similar_titles_from_the_same_source_stay_apart(feed_server, source):
     src = source(feed_server.add("/a.xml", rss(
         {"title": "Live: election results in the north", "link": "https://l.example/1"},
         {"title": "Live: election results in the south", "link": "https://l.example/2"})))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     assert Story.objects.count() == 2
 
 
@@ -133,8 +151,8 @@ def test_atom_and_json_feeds(feed_server, source):
     a = source(feed_server.add("/atom", atom, content_type="application/atom+xml"), name="A")
     j = source(feed_server.add("/json", jsonfeed, content_type="application/feed+json"),
                name="J")
-    assert actions.poll_source(a.pk) == "1 items, 1 new."
-    assert actions.poll_source(j.pk) == "1 items, 1 new."
+    assert poll_source.call(a.pk) == "1 items, 1 new."
+    assert poll_source.call(j.pk) == "1 items, 1 new."
     museum = Story.objects.get(title="Museum opens new wing")
     assert museum.summary == "Two new rooms." and museum.source_date.hour == 8
     j.refresh_from_db()
@@ -147,7 +165,7 @@ def test_script_in_an_item_never_survives(feed_server, source):
             "description": "&lt;p onclick='x()'&gt;Text&lt;script&gt;steal()&lt;/script&gt;"
                            "&lt;img src=x onerror=alert(2)&gt;&lt;/p&gt;"}
     src = source(feed_server.add("/feed.xml", rss(evil)))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     story = Story.objects.get()
     for text in (story.title, story.summary, story.body):
         assert "<" not in text and "script" not in text.lower() and "onerror" not in text
@@ -163,7 +181,7 @@ def test_script_in_an_item_never_survives(feed_server, source):
 def test_a_body_that_is_no_feed_is_recorded_on_health(feed_server, source, body,
                                                        content_type, message):
     src = source(feed_server.add("/feed", body, content_type=content_type))
-    assert actions.poll_source(src.pk).startswith("failed")
+    assert poll_source.call(src.pk).startswith("failed")
     src.refresh_from_db()
     assert message in src.last_error and src.failures == 1
     assert Story.objects.count() == 0
@@ -173,26 +191,26 @@ def test_a_malformed_feed_keeps_its_good_items(feed_server, source):
     broken = rss(item(1, feed_server), {"title": "", "link": "", "description": ""}) \
         .replace("</channel></rss>", "<item><title>Cut off")
     src = source(feed_server.add("/feed", broken))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     assert Story.objects.filter(title="Council approves river crossing 1").exists()
 
 
 def test_failures_back_off_and_a_success_resets(feed_server, source):
     src = source(feed_server.url("/missing"), interval=10)
     before = timezone.now()
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     src.refresh_from_db()
     assert "answered 404" in src.last_error and src.failures == 1
     assert src.next_poll >= before + timedelta(minutes=20)
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     src.refresh_from_db()
     assert src.failures == 2 and src.next_poll >= before + timedelta(minutes=40)
     for _ in range(10):
-        actions.poll_source(src.pk)
+        poll_source.call(src.pk)
     src.refresh_from_db()
     assert src.next_poll <= timezone.now() + timedelta(hours=24, seconds=5)
     feed_server.add("/missing", rss(item(1, feed_server)))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     src.refresh_from_db()
     assert src.failures == 0 and src.next_poll <= timezone.now() + timedelta(minutes=10)
     assert src.last_error  # the last error stays visible, with its time
@@ -233,9 +251,9 @@ def test_the_article_page_is_extracted(feed_server, source):
     feed_server.add("/story/1", article_page("Council approves river crossing 1", PARAGRAPHS),
                     content_type="text/html; charset=utf-8")
     src = source(feed_server.add("/feed.xml", rss(item(1, feed_server))))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     story = Story.objects.get()
-    assert actions.extract_story(story.pk) == "extracted"
+    assert extract_story(story.pk) == "extracted"
     story.refresh_from_db()
     assert story.extracted and "forty minutes to ten" in story.body
     assert "Subscribe now" not in story.body and "World" not in story.body.split("\n")[0]
@@ -243,9 +261,9 @@ def test_the_article_page_is_extracted(feed_server, source):
 
 def test_an_unreachable_article_keeps_the_summary(feed_server, source):
     src = source(feed_server.add("/feed.xml", rss(item(7, feed_server))))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     story = Story.objects.get()
-    assert actions.extract_story(story.pk) == "summary only"
+    assert extract_story(story.pk) == "summary only"
     story.refresh_from_db()
     assert story.body == "The bridge, story 7." and "could not be fetched" in story.extraction_note
 
@@ -260,11 +278,11 @@ def test_a_canonical_link_reveals_a_duplicate(feed_server, source):
     two = source(feed_server.add("/b.xml", rss({"title": "Tonight: the vote on a bridge",
                                                 "link": feed_server.url("/amp/bridge")})),
                  name="Wire")
-    actions.poll_source(one.pk)
-    actions.poll_source(two.pk)
+    poll_source.call(one.pk)
+    poll_source.call(two.pk)
     assert Story.objects.count() == 2
     copy = Story.objects.get(title__startswith="Tonight")
-    assert actions.extract_story(copy.pk).startswith("merged into")
+    assert extract_story(copy.pk).startswith("merged into")
     story = Story.objects.get()
     assert sorted(c.source.name for c in story.carriers.all()) == ["Ledger", "Wire"]
 
@@ -276,10 +294,10 @@ def test_the_lead_image_is_verified_and_kept(feed_server, source, settings, tmp_
     src = source(feed_server.add("/feed.xml", rss(
         item(1, feed_server, image=feed_server.url("/img.png")),
         item(2, feed_server, image=feed_server.url("/fake.png")))))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     good, bad = Story.objects.order_by("pk")
-    actions.extract_story(good.pk, feed_server.url("/img.png"))
-    actions.extract_story(bad.pk, feed_server.url("/fake.png"))
+    extract_story(good.pk, feed_server.url("/img.png"))
+    extract_story(bad.pk, feed_server.url("/fake.png"))
     good.refresh_from_db()
     bad.refresh_from_db()
     assert good.lead_image and good.lead_image.file.endswith(".webp")
@@ -299,9 +317,9 @@ def test_queued_stories_keep_their_images_from_the_prune(feed_server, source, se
     settings.MEDIA_ROOT = tmp_path
     feed_server.add("/img.png", png(), content_type="image/png")
     src = source(feed_server.add("/feed.xml", rss(item(1, feed_server))))
-    actions.poll_source(src.pk)
+    poll_source.call(src.pk)
     story = Story.objects.get()
-    actions.extract_story(story.pk, feed_server.url("/img.png"))
+    extract_story(story.pk, feed_server.url("/img.png"))
     Upload.objects.update(created=timezone.now() - timedelta(days=3))
     assert delete_orphan_uploads(older_than=timedelta(hours=24)) == 0
     Story.objects.update(status="discarded")

@@ -10,7 +10,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from townsquare.newsletter import actions, queries, schedule, sending
+from townsquare.newsletter import actions, queries, schedule
 from townsquare.newsletter.models import Delivery, Digest
 from townsquare.newsletter.tasks import send_digest_batch
 
@@ -76,7 +76,7 @@ def test_a_batch_sends_at_most_the_batch_size(digest):
 def test_running_the_batch_again_sends_nothing_twice(digest, readers):
     run_queued_tasks()
     for _ in range(2):
-        assert sending.send_batch(digest.pk) == {"sent": 0, "failed": 0, "more": False}
+        assert send_digest_batch.call(digest.pk) == {"sent": 0, "failed": 0, "more": False}
     assert len(mail.outbox) == len(readers)
 
 
@@ -104,7 +104,7 @@ def test_a_fresh_sending_row_holds_the_digest_open_until_the_stall_cutoff(digest
     assert digest.status == "sending"  # another worker may still be sending that one
     assert queries.delivery_counts([digest.pk])[digest.pk] == {
         "sent": 4, "failed": 0, "unknown": 0, "pending": 1}
-    sending.check_sending(timezone.now() + timedelta(seconds=301))
+    schedule.check_sending(timezone.now() + timedelta(seconds=301))
     digest.refresh_from_db()
     assert (digest.status, digest.sent, digest.unknown) == ("done", 4, 1)
 
@@ -133,8 +133,8 @@ def test_a_reader_who_unsubscribed_after_the_digest_was_made_gets_nothing(digest
 
 def test_a_batch_for_a_finished_or_missing_digest_does_nothing(digest):
     Digest.objects.filter(pk=digest.pk).update(status="done")
-    assert sending.send_batch(digest.pk) == {"sent": 0, "failed": 0, "more": False}
-    assert sending.send_batch(424242) == {"sent": 0, "failed": 0, "more": False}
+    assert send_digest_batch.call(digest.pk) == {"sent": 0, "failed": 0, "more": False}
+    assert send_digest_batch.call(424242) == {"sent": 0, "failed": 0, "more": False}
     assert mail.outbox == []
 
 
@@ -147,8 +147,8 @@ def test_the_clock_queues_a_stalled_digest_again_once(digest, settings, committe
     DBTaskResult.objects.all().delete()
     later = timezone.now() + timedelta(seconds=301)
     Digest.objects.filter(pk=digest.pk).update(queued=timezone.now() - timedelta(hours=1))
-    committed(sending.check_sending, later)
-    committed(sending.check_sending, later)
+    committed(schedule.check_sending, later)
+    committed(schedule.check_sending, later)
     assert batch_tasks() == 1
     run_queued_tasks()
     assert len(mail.outbox) == 5
@@ -160,18 +160,18 @@ def test_the_clock_leaves_a_digest_that_is_queued_or_sending_alone(digest, setti
                                                                    committed):
     settings.NEWSLETTER_STALL_SECONDS = 300
     DBTaskResult.objects.all().delete()
-    committed(sending.check_sending)  # queued just now
+    committed(schedule.check_sending)  # queued just now
     assert batch_tasks() == 0
     Digest.objects.filter(pk=digest.pk).update(queued=timezone.now() - timedelta(hours=1))
     Delivery.objects.filter(pk=Delivery.objects.first().pk).update(
         status="sent", attempted=timezone.now())
-    committed(sending.check_sending)  # made progress just now
+    committed(schedule.check_sending)  # made progress just now
     assert batch_tasks() == 0
 
 
 def test_the_clock_finishes_a_digest_with_nothing_left_to_send(digest):
     Delivery.objects.update(status="sent", attempted=timezone.now())
-    sending.check_sending()
+    schedule.check_sending()
     digest.refresh_from_db()
     assert (digest.status, digest.sent) == ("done", 5)
 
