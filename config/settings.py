@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "townsquare.newsletter",
     "townsquare.notifications",
     "townsquare.pages",
+    "townsquare.demo",
 ]
 
 MIDDLEWARE = [
