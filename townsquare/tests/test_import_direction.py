@@ -37,7 +37,6 @@ UNTANGLING = {
     ("accounts/views.py", "notifications"),
     ("accounts/views.py", "uploads"),
     ("core/context_processors.py", "notifications"),
-    ("core/middleware.py", "accounts"),
     ("drafts/actions.py", "forum"),
     ("drafts/queries.py", "forum"),
     ("drafts/views.py", "forum"),
