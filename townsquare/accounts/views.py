@@ -15,13 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, NotFound, TooLarge
 from townsquare.core.http import refusal, see_other
+from townsquare.core.images import IMMUTABLE, form_too_large, human_size, too_large_message
 from townsquare.core.inputs import PAGE_DIGITS, member_text, whole_number
 from townsquare.core.links import url_for
 from townsquare.core.pagination import page_links
 from townsquare.core.ratelimit import check_rate, client_address
 from townsquare.notifications.queries import ignored_ids
-from townsquare.uploads.actions import human_size, too_large_message
-from townsquare.uploads.views import FORM_ALLOWANCE, IMMUTABLE
 
 from . import actions, avatars, queries
 from .forms import ProfileEditForm, RegisterForm, SigninForm
@@ -220,9 +219,7 @@ def _edit_page(request, form=None, *, status=200, avatar_error: str = ""):
 @require_POST
 def profile_avatar(request):
     """A new avatar from the profile page's file form."""
-    length = whole_number(request.META.get("CONTENT_LENGTH") or "0")
-    if length is None or length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
-        # Refused before Django reads (and spools to disk) a body that could never pass.
+    if form_too_large(request):
         return _avatar_refused(request, TooLarge(too_large_message()))
     return _profile_avatar(request)
 

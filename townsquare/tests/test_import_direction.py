@@ -29,13 +29,10 @@ LAYERS = [
 ]
 # Being untangled: each entry goes as its import does; the list must end empty.
 UNTANGLING = {
-    ("accounts/actions.py", "uploads"),
-    ("accounts/avatars.py", "uploads"),
     ("accounts/management/commands/recount_reputation.py", "reactions"),
     ("accounts/queries.py", "forum"),
     ("accounts/queries.py", "notifications"),
     ("accounts/views.py", "notifications"),
-    ("accounts/views.py", "uploads"),
     ("core/context_processors.py", "notifications"),
     ("drafts/actions.py", "forum"),
     ("drafts/queries.py", "forum"),

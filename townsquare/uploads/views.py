@@ -10,25 +10,19 @@ from django.views.decorators.http import require_POST, require_safe
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, TooLarge
 from townsquare.core.http import refusal
-from townsquare.core.inputs import whole_number
+from townsquare.core.images import IMMUTABLE, form_too_large, human_size, too_large_message
 from townsquare.forum.permissions import GUEST
 
 from . import actions
 from .queries import get_file_audience
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-# Room for the multipart framing, the CSRF token and the alt text around the image itself.
-FORM_ALLOWANCE = 64 * 1024
 
 
 @csrf_exempt  # checked by _upload below, once the body is known to be a sensible size
 @require_POST
 def upload(request):
     """Take one image: JSON for the editor's script, a page for the plain form."""
-    length = whole_number(request.META.get("CONTENT_LENGTH") or "0")
-    if length is None or length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
-        # Refused before Django reads (and spools to disk) a body that could never pass.
-        return _refusal(request, TooLarge(actions.too_large_message()))
+    if form_too_large(request):
+        return _refusal(request, TooLarge(too_large_message()))
     return _upload(request)
 
 
@@ -63,7 +57,7 @@ def _refusal(request, error: ActionError):
 
 
 def _page(request, *, status: int = 200, **context):
-    context["max_size"] = actions.human_size(settings.UPLOAD_MAX_BYTES)
+    context["max_size"] = human_size(settings.UPLOAD_MAX_BYTES)
     return render(request, "uploads/upload_new.html", context, status=status)
 
 
