@@ -29,7 +29,6 @@ LAYERS = [
 ]
 # Being untangled: each entry goes as its import does; the list must end empty.
 UNTANGLING = {
-    ("accounts/management/commands/recount_reputation.py", "reactions"),
     ("accounts/queries.py", "forum"),
     ("accounts/queries.py", "notifications"),
     ("accounts/views.py", "notifications"),
