@@ -50,7 +50,6 @@ UNTANGLING = {
     ("live/render.py", "forum"),
     ("live/stream.py", "forum"),
     ("live/views.py", "forum"),
-    ("notifications/models.py", "reactions"),
     ("uploads/queries.py", "forum"),
     ("uploads/views.py", "forum"),
 }
