@@ -7,12 +7,13 @@ from functools import reduce
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import IntegerField, QuerySet, Value
+from django.db.models import IntegerField, Q, QuerySet, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
 from townsquare.core.errors import NotFound
 from townsquare.core.links import url_for
+from townsquare.uploads.models import Upload
 
 from . import permissions
 from .models import Category, CategoryRead, Post, Topic, TopicRead
@@ -85,6 +86,24 @@ def get_post(post_id: int, user) -> Post:
     if post is None or not permissions.can_see(user, post):
         raise NotFound("That post does not exist.")
     return post
+
+
+def get_file_audience(reader, name: str) -> int | None:
+    """Who may fetch the stored file `name`: an image is as visible as the post that shows
+    it. The audience rank of that post (see permissions.audience_rank), GUEST for any other
+    file or an image no post shows (yet), or None when `reader` may not see that post: the
+    file is then missing for them, like the post."""
+    if not name.startswith("uploads/"):
+        return permissions.GUEST
+    upload = (Upload.objects.filter(Q(file=name) | Q(thumbnail=name))
+              .select_related("post__topic__category").only(
+                  "post__hidden", "post__topic__hidden", "post__topic__category__read_role")
+              .first())
+    if upload is None or upload.post is None:
+        return permissions.GUEST
+    if not permissions.can_see(reader, upload.post):
+        return None
+    return permissions.audience_rank(upload.post)
 
 
 def list_visible_posts(user, ids: list[int]) -> list[Post]:

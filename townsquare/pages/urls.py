@@ -1,1 +1,7 @@
-urlpatterns = []
+from django.urls import path
+
+from . import files
+
+urlpatterns = [
+    path("media/<path:path>", files.media, name="media"),
+]

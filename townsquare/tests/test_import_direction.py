@@ -50,8 +50,6 @@ UNTANGLING = {
     ("live/render.py", "forum"),
     ("live/stream.py", "forum"),
     ("live/views.py", "forum"),
-    ("uploads/queries.py", "forum"),
-    ("uploads/views.py", "forum"),
 }
 RANK = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 

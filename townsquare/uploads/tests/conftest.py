@@ -2,6 +2,7 @@
 core/images.py checks them)."""
 
 import pytest
+from django.core.files.storage import default_storage
 
 from townsquare.core.tests.conftest import bomb_png, image_bytes, image_file  # noqa: F401
 
@@ -23,3 +24,12 @@ def stored_files(media):
         return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
 
     return files
+
+
+@pytest.fixture
+def bucket(settings):
+    """A storage that is not local files, whose URLs point elsewhere (as a bucket's do)."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.InMemoryStorage",
+        "OPTIONS": {"base_url": "https://bucket.example/town/"}}}
+    return default_storage
