@@ -14,7 +14,6 @@ urlpatterns = [RememberingResolver([
     path("", include("townsquare.forum.urls")),
     # Uploading images; pages serves the stored files (or redirects to them, in a bucket).
     path("", include("townsquare.uploads.urls")),
-    path("", include("townsquare.drafts.urls")),
     path("", include("townsquare.newsdesk.urls")),
     path("", include("townsquare.newsletter.urls")),
     path("", include("townsquare.pages.urls")),

@@ -106,6 +106,24 @@ def get_file_audience(reader, name: str) -> int | None:
     return permissions.audience_rank(upload.post)
 
 
+def get_preview_destination(member, *, topic_id: int | None = None,
+                            post_id: int | None = None, category_id: int | None = None):
+    """Where a previewed body is going (the topic replied in, the topic of the post edited,
+    or the category of a new topic), so that its quotes show as they will once posted (see
+    permissions.can_attribute_quote). None, read as "public", when that is unknown or
+    not the member's to see."""
+    try:
+        if topic_id is not None:
+            return get_topic(topic_id, member)
+        if post_id is not None:
+            return get_post(post_id, member).topic
+        if category_id is not None:
+            return get_category(category_id, member)
+    except NotFound:
+        pass
+    return None
+
+
 def list_visible_posts(user, ids: list[int]) -> list[Post]:
     """The posts among `ids` the user may see and quote (not deleted), in topic order."""
     rows = (Post.objects.filter(pk__in=ids, deleted__isnull=True)
