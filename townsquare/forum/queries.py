@@ -13,6 +13,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from townsquare.core.errors import NotFound
 from townsquare.core.links import url_for
+from townsquare.core.pagination import Page, page_of
 from townsquare.uploads.models import Upload
 
 from . import permissions
@@ -20,6 +21,8 @@ from .models import Category, CategoryRead, Post, Topic, TopicRead
 
 TOPIC_SECONDS = 3600
 KNOWN_READ_SECONDS = 3600
+# Topics and posts on one page of a profile's lists.
+PROFILE_PER_PAGE = 20
 
 
 def get_category(category_id: int, user) -> Category:
@@ -86,6 +89,26 @@ def get_post(post_id: int, user) -> Post:
     if post is None or not permissions.can_see(user, post):
         raise NotFound("That post does not exist.")
     return post
+
+
+def list_member_topics(member, page: int, viewer) -> Page:
+    """The member's topics that the viewer may see (not hidden, not in a category private to
+    them), newest first."""
+    rows = Topic.objects.filter(permissions.visible_filter(viewer, Topic), author=member,
+                                hidden=False)
+    return page_of(rows, page, PROFILE_PER_PAGE, lambda rows: (
+        rows.select_related("category").only("slug", "title", "created", "category__title")
+        .order_by("-created", "-pk")))
+
+
+def list_member_posts(member, page: int, viewer) -> Page:
+    """The member's posts that the viewer may see (not hidden, not deleted, not in a hidden
+    topic or a category private to them), newest first."""
+    rows = Post.objects.filter(permissions.visible_filter(viewer, Post), author=member,
+                               hidden=False, deleted__isnull=True, topic__hidden=False)
+    return page_of(rows, page, PROFILE_PER_PAGE, lambda rows: (
+        rows.select_related("topic").only("created", "position", "topic__title")
+        .order_by("-created", "-pk")))
 
 
 def get_file_audience(reader, name: str) -> int | None:

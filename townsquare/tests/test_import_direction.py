@@ -29,9 +29,6 @@ LAYERS = [
 ]
 # Being untangled: each entry goes as its import does; the list must end empty.
 UNTANGLING = {
-    ("accounts/queries.py", "forum"),
-    ("accounts/queries.py", "notifications"),
-    ("accounts/views.py", "notifications"),
     ("core/context_processors.py", "notifications"),
     ("forum/actions.py", "notifications"),
     ("forum/models.py", "reactions"),
