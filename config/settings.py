@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "townsquare.newsletter",
     "townsquare.notifications",
     "townsquare.pages",
+    "townsquare.demo",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "townsquare.core.middleware.MemberMiddleware",
+    "townsquare.accounts.middleware.MemberMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -11,9 +11,8 @@ urlpatterns = [RememberingResolver([
     path("", include("townsquare.notifications.urls")),
     path("", include("townsquare.forum.urls")),
     path("", include("townsquare.pages.urls")),
-    # Uploaded images and the files they are served from (or redirected to, from a bucket).
+    # Uploading images; pages serves the stored files (or redirects to them, in a bucket).
     path("", include("townsquare.uploads.urls")),
-    path("", include("townsquare.drafts.urls")),
     path("", include("townsquare.newsdesk.urls")),
     path("", include("townsquare.newsletter.urls")),
 ])]

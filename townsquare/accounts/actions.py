@@ -11,11 +11,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from townsquare.core import images
 from townsquare.core.errors import Conflict, Forbidden, Invalid
 from townsquare.core.inputs import member_text
 from townsquare.core.ratelimit import check_rate, count_failures, forget, refuse_while_limited
-from townsquare.uploads import actions as uploads
-from townsquare.uploads import images
 
 from . import avatars, queries
 from .models import Registration, Role, User
@@ -223,7 +222,7 @@ def set_avatar(*, member: User, file) -> User:
     image; the previous avatar's files are deleted once the change is committed."""
     _check_can_edit(member)
     check_rate("upload", f"user:{member.pk}")
-    data = uploads._read_limited(file)
+    data = images.read_limited(file)
     squares = avatars.square_webps(images.decode(data))
     wanted = {str(size): f"avatars/{member.pk}/{hashlib.sha256(webp).hexdigest()[:32]}"
                          f"-{size}.webp" for size, webp in squares.items()}

@@ -1,6 +1,6 @@
 """Avatars: an uploaded picture cut into squares, or a generated one with the member's initials.
 
-An upload goes through the same checks as a post's image (uploads/images.py decodes it with
+An upload goes through the same checks as a post's image (core/images.py decodes it with
 only the accepted formats, refusing bombs and truncated files) and is written again as WebP
 squares of settings.AVATAR_SIZES pixels, centre-cropped. A member without one gets an SVG
 drawn from their username alone: its address names everything it shows, so it is cached for
@@ -13,9 +13,9 @@ import re
 
 from django.conf import settings
 from django.utils.html import escape
-from PIL import Image, ImageOps
+from PIL import Image
 
-from townsquare.uploads import images
+from townsquare.core import images
 
 WEBP_QUALITY = 82
 # White initials on a background dark enough for WCAG AA's 4.5:1 (normal-size text).
@@ -25,12 +25,12 @@ TEXT_COLOUR = (255, 255, 255)
 
 def square_webps(image: Image.Image) -> dict[int, bytes]:
     """`image` upright, in sRGB, centre-cropped to a square, as WebP at each AVATAR_SIZE."""
-    image = images._in_srgb(ImageOps.exif_transpose(image))
+    image = images.upright_srgb(image)
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2
     square = image.crop((left, top, left + side, top + side))
-    return {size: images._webp(square.resize((size, size), Image.Resampling.LANCZOS,
-                                             reducing_gap=3.0), WEBP_QUALITY)
+    return {size: images.webp(square.resize((size, size), Image.Resampling.LANCZOS,
+                                            reducing_gap=3.0), WEBP_QUALITY)
             for size in settings.AVATAR_SIZES}
 
 

@@ -33,7 +33,6 @@ urlpatterns = [
     path("members/suggest/", views.member_suggest, name="member_suggest"),
     path("members/<str:username>/avatar.svg", views.member_avatar, name="member_avatar"),
     path("members/<str:username>/", views.member_alias, name="member_alias"),
-    path("u/<str:username>/", views.member, name="member"),
     path("me/profile/", views.profile_edit, name="profile_edit"),
     path("me/profile/avatar/", views.profile_avatar, name="profile_avatar"),
     path("me/profile/avatar/remove/", views.profile_avatar_remove,

@@ -1,5 +1,3 @@
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -15,13 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, NotFound, TooLarge
 from townsquare.core.http import refusal, see_other
-from townsquare.core.inputs import PAGE_DIGITS, member_text, whole_number
+from townsquare.core.images import IMMUTABLE, form_too_large, human_size, too_large_message
+from townsquare.core.inputs import member_text
 from townsquare.core.links import url_for
-from townsquare.core.pagination import page_links
 from townsquare.core.ratelimit import check_rate, client_address
-from townsquare.notifications.queries import ignored_ids
-from townsquare.uploads.actions import human_size, too_large_message
-from townsquare.uploads.views import FORM_ALLOWANCE, IMMUTABLE
 
 from . import actions, avatars, queries
 from .forms import ProfileEditForm, RegisterForm, SigninForm
@@ -119,49 +114,6 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 @require_safe
-def member(request, username: str):
-    profile = queries.get_member(username)
-    if profile.username != username:
-        query = request.GET.urlencode()
-        return redirect(profile.get_absolute_url() + (f"?{query}" if query else ""),
-                        permanent=True)
-    topics = queries.list_member_topics(profile, _page_number(request, "topics"), request.user)
-    posts = queries.list_member_posts(profile, _page_number(request, "posts"), request.user)
-    context = {
-        "profile": profile, "own": request.user.pk == profile.pk,
-        "topics": topics, "topic_pages": _page_nav(request, "topics", topics),
-        "posts": posts, "post_pages": _page_nav(request, "posts", posts),
-    }
-    if request.user.is_authenticated and request.user.pk != profile.pk:
-        context["following"] = queries.is_following(request.user, profile)
-        context["ignoring"] = profile.pk in ignored_ids(request.user)
-    return render(request, "accounts/member.html", context)
-
-
-def _page_number(request, name: str) -> int:
-    page = whole_number(request.GET.get(name, "1"), digits=PAGE_DIGITS)
-    if page is None:
-        raise NotFound("That page does not exist.")
-    return page
-
-
-def _page_nav(request, name: str, page: queries.Page) -> dict:
-    """Links to the pages of one of a profile's lists, keeping the other list's page."""
-    kept = {key: request.GET[key] for key in ("topics", "posts")
-            if key != name and request.GET.get(key, "1") != "1"}
-
-    def url(number: int) -> str:
-        query = urlencode(kept | ({name: number} if number > 1 else {}))
-        return f"{request.path}{'?' if query else ''}{query}#member-{name}"
-
-    links = [None if n is None else {"number": n, "url": url(n)}
-             for n in page_links(page.number, page.last)]
-    return {"links": links if page.last > 1 else [], "page": page.number,
-            "prev": url(page.number - 1) if page.number > 1 else "",
-            "next": url(page.number + 1) if page.number < page.last else ""}
-
-
-@require_safe
 def member_alias(request, username: str):
     """/members/<name>/ is another address of the profile."""
     return redirect(url_for("member", username), permanent=True)
@@ -220,9 +172,7 @@ def _edit_page(request, form=None, *, status=200, avatar_error: str = ""):
 @require_POST
 def profile_avatar(request):
     """A new avatar from the profile page's file form."""
-    length = whole_number(request.META.get("CONTENT_LENGTH") or "0")
-    if length is None or length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
-        # Refused before Django reads (and spools to disk) a body that could never pass.
+    if form_too_large(request):
         return _avatar_refused(request, TooLarge(too_large_message()))
     return _profile_avatar(request)
 

@@ -1,3 +1,8 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
 from townsquare.core.errors import NotFound
 from townsquare.core.inputs import PAGE_DIGITS, whole_number
 
@@ -27,3 +32,23 @@ def page_links(page: int, last_page: int, around: int = 2) -> list[int | None]:
             links.append(None)
         links.append(n)
     return links
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, and where it stands among the pages."""
+
+    items: list
+    number: int
+    last: int
+
+
+def page_of(rows: QuerySet, page: int, per_page: int,
+            shown: Callable[[QuerySet], QuerySet]) -> Page:
+    """Page `page` of `rows` (counted as they are, read as `shown(rows)` makes them); a page
+    past the end is a 404, like the forum's pages."""
+    last = page_count(rows.count(), per_page)
+    if not 1 <= page <= last:
+        raise NotFound(f"That page does not exist: there are {last} pages.")
+    start = (page - 1) * per_page
+    return Page(items=list(shown(rows)[start:start + per_page]), number=page, last=last)

@@ -7,7 +7,6 @@ from townsquare.accounts.state import state_changed
 from townsquare.core.errors import Invalid
 from townsquare.core.inputs import member_text
 from townsquare.core.ratelimit import check_rate
-from townsquare.forum.queries import get_post
 
 from .models import Draft
 
@@ -36,23 +35,22 @@ def clear_draft(*, member, topic) -> None:
             state_changed([member])
 
 
-def toggle_quote(*, member, post_id: int) -> tuple[bool, list[int]]:
-    """Add a post to (or take it out of) the quotes the member is collecting in its topic.
+def toggle_quote(*, member, post_id: int, topic_id: int) -> tuple[bool, list[int]]:
+    """Add post `post_id` to (or take it out of) the quotes the member is collecting in its
+    topic `topic_id`. Which posts the member may collect is the forum's to say: its
+    collect_quote checks, then calls this.
 
     Returns whether it is now collected, and the collected ids.
     """
-    post = get_post(post_id, member)  # NotFound for posts the member can't see
-    if post.deleted:
-        raise Invalid("That post was deleted; it can't be quoted.")
     with transaction.atomic():
         draft, created = Draft.objects.select_for_update().get_or_create(member=member,
-                                                                         topic=post.topic)
-        ids = [i for i in draft.quote_ids if i != post.pk]
+                                                                         topic_id=topic_id)
+        ids = [i for i in draft.quote_ids if i != post_id]
         selected = len(ids) == len(draft.quote_ids)
         if selected:
             if len(ids) >= MAX_QUOTES:
                 raise Invalid(f"You can collect at most {MAX_QUOTES} quotes for one reply.")
-            ids.append(post.pk)
+            ids.append(post_id)
         draft.quote_ids = ids
         draft.save(update_fields=["quote_ids", "updated"])
         if created:

@@ -1,8 +1,6 @@
 """Reading drafts cheaply: a topic page asks on every member view whether there is one."""
 
 from townsquare.accounts.state import member_state
-from townsquare.core.errors import NotFound
-from townsquare.forum.queries import get_category, get_post, get_topic
 
 from .models import Draft
 
@@ -22,21 +20,3 @@ def get_draft(member, topic) -> Draft | None:
     if not member.is_authenticated or (topic.pk if topic else 0) not in draft_topics(member):
         return None
     return Draft.objects.filter(member=member, topic=topic).first()
-
-
-def get_preview_destination(member, *, topic_id: int | None = None,
-                            post_id: int | None = None, category_id: int | None = None):
-    """Where a previewed body is going (the topic replied in, the topic of the post edited,
-    or the category of a new topic), so that its quotes show as they will once posted (see
-    forum.permissions.can_attribute_quote). None, read as "public", when that is unknown or
-    not the member's to see."""
-    try:
-        if topic_id is not None:
-            return get_topic(topic_id, member)
-        if post_id is not None:
-            return get_post(post_id, member).topic
-        if category_id is not None:
-            return get_category(category_id, member)
-    except NotFound:
-        pass
-    return None

@@ -97,6 +97,18 @@ class Topic(models.Model):
         return page_count(self.post_count, settings.POSTS_PER_PAGE)
 
 
+class ReactionKind(models.TextChoices):
+    """The site's fixed reaction set, in display order: the keys of Post.reaction_counts,
+    the kinds of the reactions app's rows and the words a notification names them by."""
+
+    LIKE = "like", "Like"
+    THANKS = "thanks", "Thanks"
+    HAHA = "haha", "Haha"
+    CONFUSED = "confused", "Confused"
+    SAD = "sad", "Sad"
+    LOVE = "love", "Love It"
+
+
 class Post(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
     # 1-based place in the topic, fixed at write time: pages are ranges of positions,

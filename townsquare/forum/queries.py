@@ -8,18 +8,22 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import IntegerField, QuerySet, Value
+from django.db.models import IntegerField, Q, QuerySet, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
 from townsquare.core.errors import NotFound
 from townsquare.core.links import url_for
+from townsquare.core.pagination import Page, page_of
+from townsquare.uploads.models import Upload
 
 from . import permissions
 from .models import Category, CategoryRead, Post, Topic, TopicRead
 
 TOPIC_SECONDS = 3600
 KNOWN_READ_SECONDS = 3600
+# Topics and posts on one page of a profile's lists.
+PROFILE_PER_PAGE = 20
 
 
 def get_category(category_id: int, user) -> Category:
@@ -86,6 +90,62 @@ def get_post(post_id: int, user) -> Post:
     if post is None or not permissions.can_see(user, post):
         raise NotFound("That post does not exist.")
     return post
+
+
+def list_member_topics(member, page: int, viewer) -> Page:
+    """The member's topics that the viewer may see (not hidden, not in a category private to
+    them), newest first."""
+    rows = Topic.objects.filter(permissions.visible_filter(viewer, Topic), author=member,
+                                hidden=False)
+    return page_of(rows, page, PROFILE_PER_PAGE, lambda rows: (
+        rows.select_related("category").only("slug", "title", "created", "category__title")
+        .order_by("-created", "-pk")))
+
+
+def list_member_posts(member, page: int, viewer) -> Page:
+    """The member's posts that the viewer may see (not hidden, not deleted, not in a hidden
+    topic or a category private to them), newest first."""
+    rows = Post.objects.filter(permissions.visible_filter(viewer, Post), author=member,
+                               hidden=False, deleted__isnull=True, topic__hidden=False)
+    return page_of(rows, page, PROFILE_PER_PAGE, lambda rows: (
+        rows.select_related("topic").only("created", "position", "topic__title")
+        .order_by("-created", "-pk")))
+
+
+def get_file_audience(reader, name: str) -> int | None:
+    """Who may fetch the stored file `name`: an image is as visible as the post that shows
+    it. The audience rank of that post (see permissions.audience_rank), GUEST for any other
+    file or an image no post shows (yet), or None when `reader` may not see that post: the
+    file is then missing for them, like the post."""
+    if not name.startswith("uploads/"):
+        return permissions.GUEST
+    upload = (Upload.objects.filter(Q(file=name) | Q(thumbnail=name))
+              .select_related("post__topic__category").only(
+                  "post__hidden", "post__topic__hidden", "post__topic__category__read_role")
+              .first())
+    if upload is None or upload.post is None:
+        return permissions.GUEST
+    if not permissions.can_see(reader, upload.post):
+        return None
+    return permissions.audience_rank(upload.post)
+
+
+def get_preview_destination(member, *, topic_id: int | None = None,
+                            post_id: int | None = None, category_id: int | None = None):
+    """Where a previewed body is going (the topic replied in, the topic of the post edited,
+    or the category of a new topic), so that its quotes show as they will once posted (see
+    permissions.can_attribute_quote). None, read as "public", when that is unknown or
+    not the member's to see."""
+    try:
+        if topic_id is not None:
+            return get_topic(topic_id, member)
+        if post_id is not None:
+            return get_post(post_id, member).topic
+        if category_id is not None:
+            return get_category(category_id, member)
+    except NotFound:
+        pass
+    return None
 
 
 def list_visible_posts(user, ids: list[int]) -> list[Post]:

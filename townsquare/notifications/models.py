@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from townsquare.forum.models import ReactionKind
+
 
 class Notification(models.Model):
     """Something a member should know about one post. Reactions to a post group into one
@@ -54,9 +56,7 @@ class Notification(models.Model):
         """What happened, in words ("Haha and 4 more on your post in “Title”")."""
         title = f"“{self.topic.title}”"
         if self.kind == self.Kind.REACTION:
-            from townsquare.reactions.models import Kind as Reaction
-
-            label = Reaction(self.reaction).label if self.reaction in Reaction.values \
+            label = ReactionKind(self.reaction).label if self.reaction in ReactionKind.values \
                 else "A reaction"
             more = f" and {self.others} more" if self.others else ""
             return f"{label}{more} on your post in {title}"

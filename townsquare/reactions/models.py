@@ -1,16 +1,9 @@
 from django.conf import settings
 from django.db import models
 
-
-class Kind(models.TextChoices):
-    """The site's fixed reaction set, in display order."""
-
-    LIKE = "like", "Like"
-    THANKS = "thanks", "Thanks"
-    HAHA = "haha", "Haha"
-    CONFUSED = "confused", "Confused"
-    SAD = "sad", "Sad"
-    LOVE = "love", "Love It"
+# The reaction set lives with the counts kept by it on the post row (forum's models), where
+# notifications, below this app, read its words too.
+from townsquare.forum.models import ReactionKind as Kind
 
 
 class Reaction(models.Model):

@@ -27,28 +27,6 @@ LAYERS = [
     ["pages"],          # assembles pages (and live pushes) from what the apps below supply
     ["demo"],
 ]
-# Being untangled: each entry goes as its import does; the list must end empty.
-UNTANGLING = {
-    ("accounts/actions.py", "uploads"),
-    ("accounts/avatars.py", "uploads"),
-    ("accounts/management/commands/recount_reputation.py", "reactions"),
-    ("accounts/queries.py", "forum"),
-    ("accounts/queries.py", "notifications"),
-    ("accounts/views.py", "notifications"),
-    ("accounts/views.py", "uploads"),
-    ("core/demo.py", "accounts"),
-    ("core/demo.py", "forum"),
-    ("core/demo.py", "newsdesk"),
-    ("core/demo.py", "reactions"),
-    ("core/management/commands/demo.py", "forum"),
-    ("core/middleware.py", "accounts"),
-    ("drafts/actions.py", "forum"),
-    ("drafts/queries.py", "forum"),
-    ("drafts/views.py", "forum"),
-    ("notifications/models.py", "reactions"),
-    ("uploads/queries.py", "forum"),
-    ("uploads/views.py", "forum"),
-}
 RANK = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 
 
@@ -80,7 +58,7 @@ def test_every_app_has_a_layer():
 def test_apps_import_only_the_layers_below_them():
     wrong = sorted(f"{file}:{line}: {app} imports {other}"
                    for app, other, file, line in app_imports()
-                   if RANK.get(other, -1) >= RANK[app] and (file, other) not in UNTANGLING)
+                   if RANK.get(other, -1) >= RANK[app])
     assert wrong == []
 
 
@@ -97,7 +75,3 @@ def test_an_import_from_core_upwards_is_caught(tmp_path, monkeypatch, source):
     found = [(a, b) for a, b, _, _ in app_imports()]
     assert found and all(RANK[b] > RANK[a] for a, b in found)
 
-
-def test_untangled_imports_leave_the_list():
-    still = {(file, other) for _, other, file, _ in app_imports()}
-    assert UNTANGLING - still == set()

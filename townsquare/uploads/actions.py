@@ -1,6 +1,7 @@
 """Taking in images, linking them to the posts that show them, and pruning unused ones.
 
-An upload is decoded before anything is kept and written again as clean WebP (images.py).
+An upload is decoded before anything is kept and written again as clean WebP (core/images.py,
+then images.py for its display size and thumbnail).
 Files go through Django's storage API (local files, or a bucket by configuration) under names
 that start with their content's hash, so a name never points at different bytes. A file is
 saved before its row; if anything fails after that, the files are deleted again, and the
@@ -22,13 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from townsquare.core.errors import Invalid, TooLarge
+from townsquare.core.images import decode, read_limited, too_large_message
 from townsquare.core.ratelimit import check_rate
 from townsquare.drafts.models import Draft
 
-from . import images
+from .images import Encoded, reencode
 from .models import Upload
-
-MB = 1024 * 1024
 
 
 def store_image(*, owner, file) -> Upload:
@@ -37,7 +37,7 @@ def store_image(*, owner, file) -> Upload:
     The same image sent again before a post uses it (a second click) is the same upload.
     """
     check_rate("upload", f"user:{owner.pk}")
-    return keep_image(owner=owner, data=_read_limited(file))
+    return keep_image(owner=owner, data=read_limited(file))
 
 
 def keep_image(*, owner, data: bytes) -> Upload:
@@ -45,36 +45,13 @@ def keep_image(*, owner, data: bytes) -> Upload:
     refuse with Invalid or TooLarge and a reason."""
     if len(data) > settings.UPLOAD_MAX_BYTES:
         raise TooLarge(too_large_message(len(data)))
-    encoded = images.reencode(images.decode(data))
+    encoded = reencode(decode(data))
     digest = hashlib.sha256(encoded.display).hexdigest()
     unused = Upload.objects.filter(owner=owner, sha256=digest, post__isnull=True).first()
     return unused or _save(owner, encoded, digest)
 
 
-def too_large_message(size: int | None = None) -> str:
-    refusal = f"Images can be at most {human_size(settings.UPLOAD_MAX_BYTES)}"
-    return f"{refusal} (this one is {human_size(size)})." if size else f"{refusal}."
-
-
-def human_size(count: int) -> str:
-    if count >= MB:
-        return f"{count / MB:.1f}".removesuffix(".0") + " MB"
-    return f"{max(1, round(count / 1024))} KB"
-
-
-def _read_limited(file) -> bytes:
-    limit = settings.UPLOAD_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        raise TooLarge(too_large_message(file.size))
-    data = file.read(limit + 1)  # never more than one byte past the limit
-    if len(data) > limit:
-        raise TooLarge(too_large_message())
-    if not data:
-        raise Invalid("That file is empty.")
-    return data
-
-
-def _save(owner, encoded: images.Encoded, digest: str) -> Upload:
+def _save(owner, encoded: Encoded, digest: str) -> Upload:
     # The hash names the content; the random part keeps a second copy (for a second post)
     # apart from the first, so each upload belongs to one post.
     stem = f"{timezone.now():uploads/%Y/%m}/{digest[:32]}-{secrets.token_hex(4)}"

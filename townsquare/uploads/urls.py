@@ -5,5 +5,4 @@ from . import views
 urlpatterns = [
     path("uploads/", views.upload, name="upload"),
     path("uploads/new/", views.upload_new, name="upload_new"),
-    path("media/<path:path>", views.media, name="media"),
 ]

@@ -1,34 +1,22 @@
-import mimetypes
-
 from django.conf import settings
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import FileSystemStorage, default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from townsquare.core.errors import ActionError, Forbidden, Invalid, TooLarge
 from townsquare.core.http import refusal
-from townsquare.core.inputs import whole_number
-from townsquare.forum.permissions import GUEST
+from townsquare.core.images import form_too_large, human_size, too_large_message
 
 from . import actions
-from .queries import get_file_audience
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-# Room for the multipart framing, the CSRF token and the alt text around the image itself.
-FORM_ALLOWANCE = 64 * 1024
 
 
 @csrf_exempt  # checked by _upload below, once the body is known to be a sensible size
 @require_POST
 def upload(request):
     """Take one image: JSON for the editor's script, a page for the plain form."""
-    length = whole_number(request.META.get("CONTENT_LENGTH") or "0")
-    if length is None or length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
-        # Refused before Django reads (and spools to disk) a body that could never pass.
-        return _refusal(request, TooLarge(actions.too_large_message()))
+    if form_too_large(request):
+        return _refusal(request, TooLarge(too_large_message()))
     return _upload(request)
 
 
@@ -63,7 +51,7 @@ def _refusal(request, error: ActionError):
 
 
 def _page(request, *, status: int = 200, **context):
-    context["max_size"] = actions.human_size(settings.UPLOAD_MAX_BYTES)
+    context["max_size"] = human_size(settings.UPLOAD_MAX_BYTES)
     return render(request, "uploads/upload_new.html", context, status=status)
 
 
@@ -78,32 +66,3 @@ def upload_new(request):
     if not request.user.is_authenticated:
         raise Forbidden("Sign in to upload images.")
     return _page(request)
-
-
-@require_safe
-def media(request, path: str):
-    """A stored file: streamed from local storage, or a redirect to the bucket's URL."""
-    if ".." in path.split("/") or path.startswith("/") or "\\" in path or "\x00" in path:
-        raise Http404("No such file.")
-    audience = get_file_audience(request.user, path)
-    if audience is None:  # an image of a post the reader may not see
-        raise Http404("No such file.")
-    if not isinstance(default_storage, FileSystemStorage):
-        return HttpResponseRedirect(default_storage.url(path))
-    try:
-        full = default_storage.path(path)
-        handle = open(full, "rb")  # noqa: SIM115 - FileResponse closes it
-    except (SuspiciousFileOperation, OSError, ValueError):
-        raise Http404("No such file.") from None
-    content_type = mimetypes.guess_type(full)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    # Upload and avatar names carry their content's hash: a name never shows different bytes.
-    # Shared caches keep only what anyone may fetch.
-    if audience > GUEST:
-        response["Cache-Control"] = "private, max-age=3600"
-    else:
-        response["Cache-Control"] = (IMMUTABLE if path.startswith(("uploads/", "avatars/"))
-                                     else "public, max-age=3600")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

@@ -3,17 +3,11 @@ import re
 import pytest
 from django.conf import settings
 
+# Real images and pixel bombs (core's, whose checks avatars go through, as post images do),
+# and a fresh media folder per test (the uploads app's).
+from townsquare.core.tests.conftest import bomb_png, image_bytes, image_file  # noqa: F401
 from townsquare.newsletter.tests.conftest import run_queued_tasks
-
-# Real images, pixel bombs and a fresh media folder per test: the uploads app's own fixtures,
-# since avatars go through the same checks.
-from townsquare.uploads.tests.conftest import (  # noqa: F401
-    bomb_png,
-    image_bytes,
-    image_file,
-    media,
-    stored_files,
-)
+from townsquare.uploads.tests.conftest import media, stored_files  # noqa: F401
 
 
 @pytest.fixture

@@ -326,7 +326,7 @@ def test_the_action_refuses_bytes_over_the_limit_before_decoding(ada, settings, 
     def never(data):
         raise AssertionError("decoded")
 
-    monkeypatch.setattr("townsquare.uploads.images.decode", never)
+    monkeypatch.setattr("townsquare.core.images.decode", never)
     with pytest.raises(Exception, match="at most"):
         actions.set_avatar(member=ada, file=SimpleUploadedFile("x.png", b"0" * 11))
     assert User.objects.get(pk=ada.pk).avatar == {}

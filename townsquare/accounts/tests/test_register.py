@@ -12,7 +12,7 @@ from django.core import mail
 from django.test import Client
 
 from townsquare.accounts import actions
-from townsquare.accounts.actions import clean_username, register_member
+from townsquare.accounts.actions import register_member
 from townsquare.accounts.models import Registration, User
 from townsquare.core.errors import Conflict, Invalid
 
@@ -428,9 +428,3 @@ def test_a_forged_confirmation_without_a_csrf_token_is_refused_with_403(client, 
     response = Client(enforce_csrf_checks=True).post(confirm_link("newcomer@example.org"))
     assert response.status_code == 403
     assert not User.objects.exists()
-
-
-def test_the_demo_members_have_names_a_member_could_register():
-    from townsquare.core.demo import MEMBERS
-
-    assert [clean_username(name) for name, _, _ in MEMBERS] == [name for name, _, _ in MEMBERS]

@@ -169,3 +169,21 @@ def test_the_admin_sets_who_may_read_a_category(client, make_member, make_catego
     client.force_login(admin)
     form = client.get(f"/admin/forum/category/{category.pk}/change/").content.decode()
     assert 'name="read_role"' in form
+
+
+def test_a_stored_file_is_as_visible_as_the_post_that_shows_it(room, make_member):
+    from townsquare.forum.permissions import GUEST, MODERATORS
+    from townsquare.forum.queries import get_file_audience
+    from townsquare.uploads.models import Upload
+
+    for name, post in [("room", room["reply"]), ("lounge", room["open_topic"].posts.get()),
+                       ("loose", None)]:
+        Upload.objects.create(owner=room["mod"], file=f"uploads/2026/01/{name}.webp",
+                              thumbnail=f"uploads/2026/01/{name}-thumb.webp", width=1,
+                              height=1, bytes=1, format="PNG", sha256=name, post=post)
+    assert get_file_audience(room["mod"], "uploads/2026/01/room-thumb.webp") == MODERATORS
+    for reader in (None, make_member()):  # missing for them, like the post
+        assert get_file_audience(reader, "uploads/2026/01/room.webp") is None
+    assert get_file_audience(None, "uploads/2026/01/lounge.webp") == GUEST
+    assert get_file_audience(None, "uploads/2026/01/loose.webp") == GUEST  # no post yet
+    assert get_file_audience(None, "avatars/1/abc-64.webp") == GUEST

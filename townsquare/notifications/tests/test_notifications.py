@@ -12,6 +12,7 @@ from townsquare.core.markup import quote_block
 from townsquare.forum.actions import edit_post, post_reply, start_topic
 from townsquare.notifications import actions, emails
 from townsquare.notifications.models import Notification, Preferences, TopicWatch
+from townsquare.notifications.queries_following import is_following
 from townsquare.reactions.actions import react_to_post
 
 pytestmark = pytest.mark.django_db
@@ -359,3 +360,12 @@ def test_the_worker_sends_due_emails(people, make_topic, no_delay):
     post_reply(author=bo, topic=make_topic(author=ada), body="One")
     call_command("worker", "--once", verbosity=0)
     assert [m.to for m in mail.outbox] == [["ada@example.org"]]
+
+
+def test_whether_one_member_follows_another_is_read_one_way(people):
+    ada, bo, _ = people
+    assert not is_following(ada, bo)
+    actions.set_member_follow(member=ada, other=bo, follow=True)
+    assert is_following(ada, bo) and not is_following(bo, ada)
+    actions.set_member_follow(member=ada, other=bo, follow=False)
+    assert not is_following(ada, bo)

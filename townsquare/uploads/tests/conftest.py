@@ -1,12 +1,10 @@
-"""Real images made with Pillow, and a fresh media folder for every test."""
-
-import io
-import struct
-import zlib
+"""A fresh media folder for every test, and real images made with Pillow (core's fixtures:
+core/images.py checks them)."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from django.core.files.storage import default_storage
+
+from townsquare.core.tests.conftest import bomb_png, image_bytes, image_file  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -29,40 +27,9 @@ def stored_files(media):
 
 
 @pytest.fixture
-def image_bytes():
-    """An encoded image: a colour field with a stripe, so re-encoding has something to keep."""
-    def make(fmt="PNG", size=(64, 48), mode="RGB", colour=(200, 80, 40), **save) -> bytes:
-        image = Image.new("RGB", size, colour)
-        image.paste((20, 40, 160), (0, 0, max(1, size[0] // 4), size[1]))
-        if mode != "RGB":
-            image = image.convert(mode)
-        out = io.BytesIO()
-        image.save(out, fmt, **save)
-        return out.getvalue()
-
-    return make
-
-
-@pytest.fixture
-def image_file(image_bytes):
-    """An uploaded file as a view or action receives it."""
-    def make(data: bytes | None = None, name="image.png", **image) -> SimpleUploadedFile:
-        return SimpleUploadedFile(name, image_bytes(**image) if data is None else data)
-
-    return make
-
-
-@pytest.fixture
-def bomb_png():
-    """A PNG of a few dozen bytes whose header claims `width` x `height` pixels: the pixels
-    never exist, so building it allocates nothing."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-
-    def make(width: int, height: int) -> bytes:
-        header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                + chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b""))
-
-    return make
+def bucket(settings):
+    """A storage that is not local files, whose URLs point elsewhere (as a bucket's do)."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.InMemoryStorage",
+        "OPTIONS": {"base_url": "https://bucket.example/town/"}}}
+    return default_storage

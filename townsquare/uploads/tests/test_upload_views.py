@@ -1,4 +1,4 @@
-"""Uploading over HTTP (the editor's JSON and the plain form) and serving stored files."""
+"""Uploading over HTTP (the editor's JSON and the plain form), and where files are stored."""
 
 import json
 import runpy
@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -41,20 +40,6 @@ def test_the_editor_gets_json_with_the_markdown_to_insert(member_client, image_f
 def test_a_client_that_accepts_anything_gets_json(member_client, image_file):
     response = member_client.post("/uploads/", {"image": image_file()}, HTTP_ACCEPT="*/*")
     assert response.status_code == 201 and response.json()["markdown"].startswith("![image](")
-
-
-def test_the_stored_file_is_served_with_strict_headers(member_client, image_file):
-    data = member_client.post("/uploads/", {"image": image_file()}, **JSON).json()
-    for url in (data["url"], data["thumbnail_url"]):
-        served = member_client.get(url)
-        assert served.status_code == 200
-        assert served["Content-Type"] == "image/webp"
-        assert served["Cache-Control"] == "public, max-age=31536000, immutable"
-        assert served["X-Content-Type-Options"] == "nosniff"
-        assert served["Content-Security-Policy"] == "default-src 'none'; sandbox"
-        with default_storage.open(url.removeprefix("/media/")) as f:
-            assert b"".join(served.streaming_content) == f.read()
-    assert member_client.head(data["url"]).status_code == 200
 
 
 @pytest.mark.parametrize("post, status, message", [
@@ -146,50 +131,6 @@ def test_the_plain_form_shows_a_refusal_in_the_page(member_client):
     page = response.content.decode()
     assert 'role="alert"' in page and "not an image we can read" in page
     assert 'enctype="multipart/form-data"' in page  # the form is there to try again
-
-
-@pytest.fixture
-def secret(media):
-    """A file next to MEDIA_ROOT, which no /media/ URL may reach."""
-    path = media.parent / "secret.txt"
-    path.write_text("TOP-SECRET")
-    (media / "uploads").mkdir()
-    return path
-
-
-@pytest.mark.parametrize("path", [
-    "../secret.txt", "uploads/../../secret.txt", "%2e%2e/secret.txt", "..%2fsecret.txt",
-    "uploads/%2e%2e/%2e%2e/secret.txt", "..\\secret.txt", "/{secret}", "{secret}",
-])
-def test_media_paths_outside_storage_are_404(client, secret, path):
-    response = client.get("/media/" + path.format(secret=secret))
-    assert response.status_code == 404
-    assert b"TOP-SECRET" not in response.content
-
-
-@pytest.mark.parametrize("path", ["uploads/2026/11/none.webp", "uploads/", "uploads", "",
-                                  "nothing-here"])
-def test_missing_media_is_404(client, secret, path):
-    assert client.get(f"/media/{path}").status_code == 404
-
-
-@pytest.fixture
-def bucket(settings):
-    """A storage that is not local files, whose URLs point elsewhere (as a bucket's do)."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.InMemoryStorage",
-        "OPTIONS": {"base_url": "https://bucket.example/town/"}}}
-    return default_storage
-
-
-def test_with_a_remote_storage_media_urls_redirect_to_it(member_client, image_file, bucket):
-    data = member_client.post("/uploads/", {"image": image_file()}, **JSON).json()
-    stored = Upload.objects.get()
-    assert bucket.exists(stored.file) and bucket.exists(stored.thumbnail)
-    response = member_client.get(data["url"])
-    assert response.status_code == 302
-    assert response["Location"] == f"https://bucket.example/town/{stored.file}"
-    assert member_client.get("/media/../secret.txt").status_code == 404
 
 
 def test_with_a_remote_storage_pruning_deletes_there(make_member, image_file, bucket):

@@ -1,3 +1,6 @@
+"""The endpoints of what a member is writing, for the topics and posts they may see: saving
+and discarding drafts, collecting quotes, previewing a body as it will be stored."""
+
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
@@ -11,19 +14,17 @@ from townsquare.core.errors import Invalid
 from townsquare.core.http import see_other
 from townsquare.core.inputs import id_param
 from townsquare.core.shell import filled
+from townsquare.drafts.actions import clear_draft, save_draft
 from townsquare.forum.actions import clean_body, render_body
-from townsquare.forum.queries import get_post, get_topic
-
-from . import actions
-from .queries import get_preview_destination
+from townsquare.forum.actions_quoting import collect_quote
+from townsquare.forum.queries import get_post, get_preview_destination, get_topic
 
 
 @login_required
 @require_POST
 def draft_save(request, topic_id: int | None = None):
     topic = get_topic(topic_id, request.user) if topic_id else None
-    draft = actions.save_draft(member=request.user, topic=topic,
-                               body=request.POST.get("body", ""))
+    draft = save_draft(member=request.user, topic=topic, body=request.POST.get("body", ""))
     if request.htmx:
         return render(request, "drafts/draft_status.html", {"draft": draft})
     return see_other(f"{topic.get_absolute_url()}#reply-area" if topic else "/new/")
@@ -33,7 +34,7 @@ def draft_save(request, topic_id: int | None = None):
 @require_POST
 def draft_discard(request, topic_id: int | None = None):
     topic = get_topic(topic_id, request.user) if topic_id else None
-    actions.clear_draft(member=request.user, topic=topic)
+    clear_draft(member=request.user, topic=topic)
     if request.htmx:
         return HttpResponse('<span class="draft-status" role="status">Draft discarded.</span>')
     return see_other(f"{topic.get_absolute_url()}#reply-area" if topic else "/new/")
@@ -43,7 +44,7 @@ def draft_discard(request, topic_id: int | None = None):
 @require_POST
 def quote_toggle(request):
     post_id = id_param(request.POST, "post", broken="That quote button is broken.")
-    selected, _ = actions.toggle_quote(member=request.user, post_id=post_id)
+    selected, _ = collect_quote(member=request.user, post_id=post_id)
     if request.htmx:
         return HttpResponse(filled(request, "components/post.html#multiquote",
                                    post_id=post_id, selected=selected))
@@ -79,7 +80,7 @@ def preview(request):
     else:
         status, message = 200, ""
     if request.htmx:
-        return render(request, "drafts/preview.html#fragment",
+        return render(request, "pages/preview.html#fragment",
                       {"html": html, "message": message}, status=status)
     form_action = request.POST.get("form_action", "")
     if not (form_action.startswith("/") and not form_action.startswith("//")
@@ -87,6 +88,6 @@ def preview(request):
         raise Invalid("That form can't be previewed.")
     kept = [(k, v) for k, v in request.POST.items()
             if k not in ("body", "csrfmiddlewaretoken", "form_action")]
-    return render(request, "drafts/preview.html", {
+    return render(request, "pages/preview.html", {
         "html": html, "message": message, "body": body, "form_action": form_action,
         "kept": kept}, status=status)

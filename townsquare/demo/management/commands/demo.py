@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from townsquare.core.demo import DEMO_PASSWORD, load_demo
+from townsquare.demo.loader import DEMO_PASSWORD, load_demo
 from townsquare.forum.models import Category
 
 
