@@ -36,7 +36,7 @@ def draft_discard(request, topic_id: int | None = None):
     topic = get_topic(topic_id, request.user) if topic_id else None
     clear_draft(member=request.user, topic=topic)
     if request.htmx:
-        return HttpResponse('<span class="draft-status" role="status">Draft discarded.</span>')
+        return render(request, "drafts/draft_status.html", {"draft": None})
     return see_other(f"{topic.get_absolute_url()}#reply-area" if topic else "/new/")
 
 
