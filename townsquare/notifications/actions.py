@@ -174,9 +174,10 @@ def set_topic_watch(*, member, topic: Topic, level: str) -> str:
         changed = watches.delete()[0] > 0
     else:
         muted = level == "mute"
-        changed = bool(watches.exclude(muted=muted).update(muted=muted)) or \
-            TopicWatch.objects.get_or_create(member=member, topic=topic,
-                                             defaults={"muted": muted})[1]
+        changed = watches.exclude(muted=muted).update(muted=muted) > 0
+        if not changed:  # none to switch: a new one, or the same level again
+            changed = TopicWatch.objects.get_or_create(member=member, topic=topic,
+                                                       defaults={"muted": muted})[1]
     return outcome(level, changed=changed)
 
 
