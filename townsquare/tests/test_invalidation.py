@@ -461,7 +461,7 @@ ACTIONS: dict[str, str | list[Case]] = {
     "dumps.actions.prune_backups": "backups show on no page",
 }
 
-# The news desk's actions have no line yet (its module is being split). What each needs:
+# The news desk's actions have no line yet. What each needs, for when they get one:
 NEWSDESK_PENDING = {
     "add_correction": "@changes(POST.of(the topic's opening post), CATEGORY.of(its category)) "
                       "in place of its two calls of bump_*_version",
