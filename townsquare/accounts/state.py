@@ -11,6 +11,9 @@ every request anyway (to know who is signed in): `bell_version` for the bell, `s
 for the rest. A change sets a new random version in the same transaction; from then on every
 process looks under new keys and builds the facts afresh, and entries under old keys are
 never read again (they expire). A write that rolls back leaves the version as it was.
+
+Actions say which members' versions they change with STATE and BELL in their declarations
+(core/invalidation.py); the declaration calls `state_changed` and `bell_changed`.
 """
 
 import time
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.cache import caches
 
+from townsquare.core.invalidation import Versioned
 from townsquare.core.memo import LocalMemo, is_process_local
 from townsquare.core.randomness import random_bytes
 
@@ -58,6 +62,12 @@ def state_changed(members: Iterable[User | int]) -> None:
 def bell_changed(members: Iterable[User | int]) -> None:
     """These members' unread notifications changed: a new bell version for each."""
     _new_version(members, "bell_version")
+
+
+# What a member follows, mutes, ignores, has drafts or reactions in; and their bell's unread
+# notifications. A target is a member or a member's id.
+STATE = Versioned("member_state", state_changed)
+BELL = Versioned("bell", bell_changed)
 
 
 def _new_version(members: Iterable[User | int], field: str) -> None:

@@ -1,11 +1,15 @@
-"""Saving and clearing drafts and collected quotes; each keeps the member's index right."""
+"""Saving and clearing drafts and collected quotes; each keeps the member's index right.
+
+The topics a member has drafts in are cached under their state version (see queries.py): a
+draft made or deleted changes it, a draft's text does not.
+"""
 
 from django.conf import settings
-from django.db import transaction
 
-from townsquare.accounts.state import state_changed
+from townsquare.accounts.state import STATE
 from townsquare.core.errors import Invalid
 from townsquare.core.inputs import member_text
+from townsquare.core.invalidation import changes, outcome
 from townsquare.core.ratelimit import check_rate
 
 from .models import Draft
@@ -19,22 +23,25 @@ def save_draft(*, member, topic, body: str) -> Draft:
         raise Invalid(f"Drafts are limited to {settings.POST_MAX_CHARS:,} characters "
                       f"(this one has {len(body):,}).", field="body")
     check_rate("draft", f"user:{member.pk}")
-    with transaction.atomic():
-        draft, created = Draft.objects.update_or_create(member=member, topic=topic,
-                                                        defaults={"body": body})
-        if created:  # the topics the member has drafts in changed (see queries.py)
-            state_changed([member])
-    return draft
+    return _keep_draft(member=member, topic=topic, body=body)
 
 
-def clear_draft(*, member, topic) -> None:
-    """Forget the member's draft and collected quotes in `topic` (after posting, or asked)."""
-    with transaction.atomic():
-        deleted, _ = Draft.objects.filter(member=member, topic=topic).delete()
-        if deleted:
-            state_changed([member])
+@changes(STATE.of("member", when="created"))
+def _keep_draft(*, member, topic, body: str) -> Draft:
+    draft, created = Draft.objects.update_or_create(member=member, topic=topic,
+                                                    defaults={"body": body})
+    return outcome(draft, created=created)
 
 
+@changes(STATE.of("member", when="result"))
+def clear_draft(*, member, topic) -> bool:
+    """Forget the member's draft and collected quotes in `topic` (after posting, or asked);
+    whether there was one."""
+    deleted, _ = Draft.objects.filter(member=member, topic=topic).delete()
+    return deleted > 0
+
+
+@changes(STATE.of("member", when="created"))
 def toggle_quote(*, member, post_id: int, topic_id: int) -> tuple[bool, list[int]]:
     """Add post `post_id` to (or take it out of) the quotes the member is collecting in its
     topic `topic_id`. Which posts the member may collect is the forum's to say: its
@@ -42,17 +49,14 @@ def toggle_quote(*, member, post_id: int, topic_id: int) -> tuple[bool, list[int
 
     Returns whether it is now collected, and the collected ids.
     """
-    with transaction.atomic():
-        draft, created = Draft.objects.select_for_update().get_or_create(member=member,
-                                                                         topic_id=topic_id)
-        ids = [i for i in draft.quote_ids if i != post_id]
-        selected = len(ids) == len(draft.quote_ids)
-        if selected:
-            if len(ids) >= MAX_QUOTES:
-                raise Invalid(f"You can collect at most {MAX_QUOTES} quotes for one reply.")
-            ids.append(post_id)
-        draft.quote_ids = ids
-        draft.save(update_fields=["quote_ids", "updated"])
-        if created:
-            state_changed([member])
-    return selected, ids
+    draft, created = Draft.objects.select_for_update().get_or_create(member=member,
+                                                                     topic_id=topic_id)
+    ids = [i for i in draft.quote_ids if i != post_id]
+    selected = len(ids) == len(draft.quote_ids)
+    if selected:
+        if len(ids) >= MAX_QUOTES:
+            raise Invalid(f"You can collect at most {MAX_QUOTES} quotes for one reply.")
+        ids.append(post_id)
+    draft.quote_ids = ids
+    draft.save(update_fields=["quote_ids", "updated"])
+    return outcome((selected, ids), created=created)

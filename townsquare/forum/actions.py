@@ -1,10 +1,11 @@
-"""Writes to the forum. Each action owns its transaction and re-checks permissions."""
+"""Writes to the forum. Each action owns its transaction and re-checks permissions, and says
+which cached pages it changes (`@changes`, see core/invalidation.py)."""
 
 from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -13,6 +14,7 @@ from townsquare.accounts.models import User
 from townsquare.core import hooks
 from townsquare.core.errors import Conflict, Forbidden, Invalid, NotFound
 from townsquare.core.inputs import member_text
+from townsquare.core.invalidation import Versioned, add_one, changes, unchanged
 from townsquare.core.markup import (
     QuotedPost,
     mentioned_usernames,
@@ -25,6 +27,20 @@ from townsquare.uploads.queries import image_sizes
 
 from . import live, permissions
 from .models import Category, Mention, Post, PostQuote, PostRevision, Topic
+
+
+def _bump_posts(posts: list[Post]) -> None:
+    add_one(Post, posts)
+    add_one(Topic, {post.topic_id for post in posts})
+
+
+# A topic's pages (for guests and members' shells, their lists of posts, the cached topic
+# row); a post's rendered HTML, listed in its topic's pages, so a post's bump is its topic's
+# too (a target is a Post row); a category's pages and, through the forum stamp, the home
+# page, which list its topics. Targets: ids, rows, or a queryset of rows.
+TOPIC = Versioned("topic", lambda topics: add_one(Topic, topics))
+POST = Versioned("post", _bump_posts)
+CATEGORY = Versioned("category", lambda categories: add_one(Category, categories))
 
 
 def clean_title(title: str) -> str:
@@ -104,8 +120,7 @@ def _record_links(post: Post, body: str, quoted: list[int], *, editing: bool = F
         first = min(shown, key=lambda u: names.index(u.file), default=None)
         thumbnail = first.thumbnail_url if first else ""
         if thumbnail != post.topic.thumbnail:
-            Topic.objects.filter(pk=post.topic_id).update(thumbnail=thumbnail)
-            Category.objects.filter(pk=post.topic.category_id).update(version=F("version") + 1)
+            _show_thumbnail(topic=post.topic, thumbnail=thumbnail)
     names = mentioned_usernames(body)
     members = list(_members_named(names).values_list("pk", flat=True)) if names else []
     if editing:
@@ -115,6 +130,12 @@ def _record_links(post: Post, body: str, quoted: list[int], *, editing: bool = F
                                 ignore_conflicts=True)
     PostQuote.objects.bulk_create([PostQuote(post=post, quoted_id=q) for q in quoted
                                    if q != post.pk], ignore_conflicts=True)
+
+
+@changes(CATEGORY.of(lambda topic, **_: topic.category_id), atomic=False)
+def _show_thumbnail(*, topic: Topic, thumbnail: str) -> None:
+    """Topic lists show the opening post's first image, small (inside the post's write)."""
+    Topic.objects.filter(pk=topic.pk).update(thumbnail=thumbnail)
 
 
 def _members_named(names: list[str]):
@@ -144,30 +165,39 @@ def start_topic(
         return done.topic
     created = created or timezone.now()
     try:
-        with transaction.atomic():
-            topic = Topic.objects.create(
-                category=category,
-                author=author,
-                title=title,
-                slug=slugify(title)[:80] or "topic",
-                created=created,
-                last_activity=created,
-                last_poster=author,
-                pinned=pinned,
-                source_name=source_name.strip(),
-                source_url=source_url.strip(),
-                source_date=source_date,
-            )
-            opening = _add_post(topic=topic, author=author, body=body, created=created,
-                                submit_token=submit_token, new_topic=True)
-            clear_draft(member=author, topic=None)
-            opening.topic = topic
-            hooks.run("post_written", opening, new_topic=True)
+        topic = _open_topic(
+            category=category,
+            author=author,
+            title=title,
+            slug=slugify(title)[:80] or "topic",
+            created=created,
+            last_activity=created,
+            last_poster=author,
+            pinned=pinned,
+            source_name=source_name.strip(),
+            source_url=source_url.strip(),
+            source_date=source_date,
+            body=body,
+            submit_token=submit_token,
+        )
     except IntegrityError:
         if submit_token and (done := _already_posted(author, submit_token)):
             return done.topic
         raise
     topic.refresh_from_db()
+    return topic
+
+
+# Nothing is cached under a new topic's version yet: its category's lists change.
+@changes(CATEGORY.of("category"))
+def _open_topic(*, category: Category, author: User, body: str, submit_token: str | None,
+                **fields) -> Topic:
+    topic = Topic.objects.create(category=category, author=author, **fields)
+    opening = _add_post(topic=topic, author=author, body=body, created=topic.created,
+                        submit_token=submit_token, new_topic=True)
+    clear_draft(member=author, topic=None)
+    opening.topic = topic
+    hooks.run("post_written", opening, new_topic=True)
     return topic
 
 
@@ -183,24 +213,31 @@ def post_reply(
     if submit_token and (done := _already_posted(author, submit_token)):
         return done
     try:
-        with transaction.atomic():
-            # Lock the topic row: positions are handed out one writer at a time.
-            topic = Topic.objects.select_for_update().select_related("category").get(pk=topic.pk)
-            if not permissions.can_view_topic(author, topic):
-                raise NotFound("That topic does not exist.")
-            if not permissions.can_reply(author, topic):
-                raise Forbidden("This topic is locked: new replies are closed.")
-            post = _add_post(topic=topic, author=author, body=body,
-                             created=created or timezone.now(), submit_token=submit_token)
-            clear_draft(member=author, topic=topic)
-            post.topic = topic
-            hooks.run("post_written", post)
-            live.publish_post_added(post)
-            return post
+        return _add_reply(author=author, topic_id=topic.pk, body=body,
+                          created=created or timezone.now(), submit_token=submit_token)
     except IntegrityError:
         if submit_token and (done := _already_posted(author, submit_token)):
             return done
         raise
+
+
+@changes(TOPIC.of(lambda result, **_: result.topic),
+         CATEGORY.of(lambda result, **_: result.topic.category_id))
+def _add_reply(*, author: User, topic_id: int, body: str, created: datetime,
+               submit_token: str | None) -> Post:
+    # Lock the topic row: positions are handed out one writer at a time.
+    topic = Topic.objects.select_for_update().select_related("category").get(pk=topic_id)
+    if not permissions.can_view_topic(author, topic):
+        raise NotFound("That topic does not exist.")
+    if not permissions.can_reply(author, topic):
+        raise Forbidden("This topic is locked: new replies are closed.")
+    post = _add_post(topic=topic, author=author, body=body, created=created,
+                     submit_token=submit_token)
+    clear_draft(member=author, topic=topic)
+    post.topic = topic
+    hooks.run("post_written", post)
+    live.publish_post_added(post)
+    return post
 
 
 def _already_posted(author: User, submit_token: str) -> Post | None:
@@ -228,34 +265,17 @@ def _add_post(*, topic, author, body, created, submit_token, new_topic=False) ->
         post_count=F("post_count") + 1,
         last_activity=created,
         last_poster=author,
-        version=F("version") + 1,
     )
     Category.objects.filter(pk=topic.category_id).update(
         post_count=F("post_count") + 1,
         topic_count=F("topic_count") + (1 if new_topic else 0),
         last_activity=created,
-        version=F("version") + 1,
     )
     User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
     return post
 
 
-def bump_topic_version(topic_id: int) -> None:
-    """Mark every cached page of a topic stale; call inside the write's transaction."""
-    Topic.objects.filter(pk=topic_id).update(version=F("version") + 1)
-
-
-def bump_post_version(post: Post) -> None:
-    """Mark a post's cached HTML and its topic's cached pages stale (inside the write)."""
-    Post.objects.filter(pk=post.pk).update(version=F("version") + 1)
-    bump_topic_version(post.topic_id)
-
-
-def bump_category_version(category_id: int) -> None:
-    """Mark a category's pages and the home page stale (inside the write)."""
-    Category.objects.filter(pk=category_id).update(version=F("version") + 1)
-
-
+@changes(POST.of("result"))
 def edit_post(*, editor: User, post: Post, body: str, reason: str = "",
               version: int | None = None) -> Post:
     """Change a post's text, keeping the text it had as a revision.
@@ -265,39 +285,36 @@ def edit_post(*, editor: User, post: Post, body: str, reason: str = "",
     """
     body = clean_body(body)
     reason = " ".join((reason or "").split())[:200]
-    with transaction.atomic():
-        post = (Post.objects.select_for_update().select_related("topic", "topic__category")
-                .get(pk=post.pk))
-        now = timezone.now()
-        if not permissions.can_view_post(editor, post):
-            raise NotFound("That post does not exist.")
-        if not permissions.can_edit_post(editor, post, now):
-            raise Forbidden(_edit_refusal(editor, post))
-        if version is not None and version != post.version:
-            raise Conflict("This post was changed while you were editing it. Its current "
-                           "text is below; make your change again.")
-        if body == post.body:
-            return post
-        number = post.revisions.count()
-        if number == 0:
-            PostRevision.objects.create(post=post, number=1, body=post.body,
-                                        editor=post.author, created=post.created)
-            number = 1
-        PostRevision.objects.create(post=post, number=number + 1, body=body, editor=editor,
-                                    created=now, reason=reason)
-        html, quoted = render_body(body, writer=post.author, destination=post.topic)
-        Post.objects.filter(pk=post.pk).update(body=body, html=html, edited=now,
-                                               quotes_post_id=quoted[0] if quoted else None,
-                                               version=F("version") + 1)
-        post.refresh_from_db()
-        mentioned = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
-        _record_links(post, body, quoted, editing=True)
-        # Members the edit mentions for the first time hear about it (once per post).
-        added = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
-        if added - mentioned:
-            hooks.run("post_written", post, only=added - mentioned, follow=False)
-        bump_topic_version(post.topic_id)
-        live.publish_post_changed(post)
+    post = (Post.objects.select_for_update().select_related("topic", "topic__category")
+            .get(pk=post.pk))
+    now = timezone.now()
+    if not permissions.can_view_post(editor, post):
+        raise NotFound("That post does not exist.")
+    if not permissions.can_edit_post(editor, post, now):
+        raise Forbidden(_edit_refusal(editor, post))
+    if version is not None and version != post.version:
+        raise Conflict("This post was changed while you were editing it. Its current "
+                       "text is below; make your change again.")
+    if body == post.body:
+        return unchanged(post)
+    number = post.revisions.count()
+    if number == 0:
+        PostRevision.objects.create(post=post, number=1, body=post.body,
+                                    editor=post.author, created=post.created)
+        number = 1
+    PostRevision.objects.create(post=post, number=number + 1, body=body, editor=editor,
+                                created=now, reason=reason)
+    html, quoted = render_body(body, writer=post.author, destination=post.topic)
+    Post.objects.filter(pk=post.pk).update(body=body, html=html, edited=now,
+                                           quotes_post_id=quoted[0] if quoted else None)
+    post.refresh_from_db()
+    mentioned = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
+    _record_links(post, body, quoted, editing=True)
+    # Members the edit mentions for the first time hear about it (once per post).
+    added = set(Mention.objects.filter(post=post).values_list("member_id", flat=True))
+    if added - mentioned:
+        hooks.run("post_written", post, only=added - mentioned, follow=False)
+    live.publish_post_changed(post)
     return post
 
 
@@ -311,62 +328,52 @@ def _edit_refusal(editor: User, post: Post) -> str:
             "this one can't be edited any more.")
 
 
+@changes(POST.of("result"))
 def delete_post(*, member: User, post: Post) -> Post:
     """Soft-delete: the post keeps its place and can be restored."""
-    with transaction.atomic():
-        post = (Post.objects.select_for_update().select_related("topic", "topic__category")
-                .get(pk=post.pk))
-        if not permissions.can_view_post(member, post):
-            raise NotFound("That post does not exist.")
-        if not permissions.can_delete_post(member, post):
-            if post.deleted:
-                raise Conflict("That post is already deleted.")
-            raise Forbidden("You can't delete this post.")
-        Post.objects.filter(pk=post.pk).update(deleted=timezone.now(), deleted_by=member,
-                                               version=F("version") + 1)
-        _rerender_quoting(post)
-        bump_topic_version(post.topic_id)
-        post.refresh_from_db()
-        live.publish_post_removed(post)
+    post = (Post.objects.select_for_update().select_related("topic", "topic__category")
+            .get(pk=post.pk))
+    if not permissions.can_view_post(member, post):
+        raise NotFound("That post does not exist.")
+    if not permissions.can_delete_post(member, post):
+        if post.deleted:
+            raise Conflict("That post is already deleted.")
+        raise Forbidden("You can't delete this post.")
+    Post.objects.filter(pk=post.pk).update(deleted=timezone.now(), deleted_by=member)
+    # Posts quoting it show whether it is still there.
+    rerender_quoting(Q(pk=post.pk))
+    post.refresh_from_db()
+    live.publish_post_removed(post)
     return post
 
 
+@changes(POST.of("result"))
 def restore_post(*, member: User, post: Post) -> Post:
-    with transaction.atomic():
-        post = (Post.objects.select_for_update().select_related("topic", "topic__category")
-                .get(pk=post.pk))
-        if not permissions.can_restore_post(member, post):
-            if not post.deleted:
-                raise Conflict("That post is not deleted.")
-            raise Forbidden("You can't restore this post.")
-        Post.objects.filter(pk=post.pk).update(deleted=None, deleted_by=None,
-                                               version=F("version") + 1)
-        post.refresh_from_db()
-        _rerender_quoting(post)
-        bump_topic_version(post.topic_id)
-        live.publish_post_changed(post)
+    post = (Post.objects.select_for_update().select_related("topic", "topic__category")
+            .get(pk=post.pk))
+    if not permissions.can_restore_post(member, post):
+        if not post.deleted:
+            raise Conflict("That post is not deleted.")
+        raise Forbidden("You can't restore this post.")
+    Post.objects.filter(pk=post.pk).update(deleted=None, deleted_by=None)
+    # Posts quoting it show it again.
+    rerender_quoting(Q(pk=post.pk))
+    post.refresh_from_db()
+    live.publish_post_changed(post)
     return post
 
 
-def _rerender_quoting(post: Post) -> None:
-    """Posts quoting `post` show whether it is still there: render them again."""
-    rerender_quoting(Q(pk=post.pk), skip_topic=post.topic_id)
-
-
-def rerender_quoting(quoted: Q, *, skip_topic: int | None = None) -> int:
+@changes(POST.of("result"), atomic=False)
+def rerender_quoting(quoted: Q) -> list[Post]:
     """Render again the posts that quote any post matching `quoted`, so each quote's header
     follows the quoted post as it is now: removed, or no longer for every reader of the
     quoting topic (its header then goes, as for a post that does not exist). Call it in the
-    transaction that changes the quoted posts. Returns how many posts were rendered."""
+    transaction that changes the quoted posts. Returns the posts rendered again."""
     targets = Post.objects.filter(quoted).values("pk")
-    quoting = (Post.objects.filter(Q(quote_links__quoted__in=targets)
-                                   | Q(quotes_post__in=targets))
-               .select_related("author", "topic__category").distinct())
-    topics = set()
+    quoting = list(Post.objects.filter(Q(quote_links__quoted__in=targets)
+                                       | Q(quotes_post__in=targets))
+                   .select_related("author", "topic__category").distinct())
     for other in quoting:
         html, _ = render_body(other.body, writer=other.author, destination=other.topic)
-        Post.objects.filter(pk=other.pk).update(html=html, version=F("version") + 1)
-        topics.add(other.topic_id)
-    for topic_id in topics - {skip_topic}:
-        bump_topic_version(topic_id)
-    return len(topics)
+        Post.objects.filter(pk=other.pk).update(html=html)
+    return quoting

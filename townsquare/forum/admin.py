@@ -1,14 +1,7 @@
 from django.contrib import admin
-from django.db import transaction
-from django.db.models import F, Q
 
-from .actions import (
-    bump_category_version,
-    bump_post_version,
-    bump_topic_version,
-    rerender_quoting,
-)
 from .actions_access import move_topic, set_category_read_role, set_topic_hidden
+from .actions_admin import save_category, save_post, save_topic
 from .models import Category, Post, PostRevision, Topic
 
 
@@ -23,14 +16,10 @@ class CategoryAdmin(admin.ModelAdmin):
         read_role = obj.read_role
         if change:  # who may read it is the action's to write: it tells the open streams
             obj.read_role = form.initial.get("read_role", read_role)
-        super().save_model(request, obj, form, change)
+        save_category(category=obj)
         if change:
             set_category_read_role(by=request.user, category=obj, read_role=read_role)
             obj.read_role = read_role
-        bump_category_version(obj.pk)
-        # Topic pages show their category (breadcrumb, who may start topics): a rename must
-        # reach them too. Rare, so one UPDATE over the category's topics is fine.
-        Topic.objects.filter(category=obj).update(version=F("version") + 1)
 
 
 @admin.register(Topic)
@@ -46,14 +35,11 @@ class TopicAdmin(admin.ModelAdmin):
         if change:  # who may read it is the actions' to write: they tell the open streams
             obj.category_id = form.initial.get("category", category.pk)
             obj.hidden = form.initial.get("hidden", hidden)
-        super().save_model(request, obj, form, change)
+        save_topic(topic=obj)
         if change:
             move_topic(by=request.user, topic=obj, category=category)
             set_topic_hidden(by=request.user, topic=obj, hidden=hidden)
             obj.category, obj.hidden = category, hidden
-        # Cached pages of the topic and its category must not outlive the change.
-        bump_topic_version(obj.pk)
-        bump_category_version(obj.category_id)
 
 
 @admin.register(Post)
@@ -65,11 +51,7 @@ class PostAdmin(admin.ModelAdmin):
     readonly_fields = ("position", "body", "html", "reaction_counts")
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            bump_post_version(obj)
-            if "hidden" in form.changed_data:  # quotes of it follow who may see it now
-                rerender_quoting(Q(pk=obj.pk))
+        save_post(post=obj, hidden_changed="hidden" in form.changed_data)
 
 
 @admin.register(PostRevision)

@@ -10,8 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from townsquare.accounts.models import User
-from townsquare.accounts.state import bell_changed, state_changed
+from townsquare.accounts.state import BELL, STATE
 from townsquare.core.errors import Invalid, NotFound
+from townsquare.core.invalidation import changes, outcome
 from townsquare.forum import permissions
 from townsquare.forum.models import Category, Mention, Post, PostQuote, Topic
 
@@ -32,6 +33,7 @@ PRIORITY = [Kind.QUOTE, Kind.MENTION, Kind.REPLY, Kind.TOPIC]
 
 # Notifying ------------------------------------------------------------------------------------
 
+@changes(BELL.of(lambda result, **_: [n.recipient_id for n in result]), atomic=False)
 def notify_new_post(post: Post, *, new_topic: bool = False, only: set[int] | None = None,
                     follow: bool = True) -> list[Notification]:
     """Notify about a post just written (inside its transaction): members it quotes or
@@ -74,7 +76,6 @@ def notify_new_post(post: Post, *, new_topic: bool = False, only: set[int] | Non
                                      topic_id=post.topic_id, actor_id=author_id, created=now,
                                      updated=now))
         made = Notification.objects.bulk_create(made, ignore_conflicts=True)
-        bell_changed(n.recipient_id for n in made)
         for notification in made:
             live.publish_bell(notification.recipient_id)
     if follow and only is None:
@@ -82,26 +83,28 @@ def notify_new_post(post: Post, *, new_topic: bool = False, only: set[int] | Non
     return made
 
 
-def notify_reaction(*, post: Post, member, kind: str) -> None:
+@changes(BELL.of(lambda post, **_: post.author_id, when="result"), atomic=False)
+def notify_reaction(*, post: Post, member, kind: str) -> bool:
     """A reaction to `post` by `member` (inside the reaction's transaction): grouped into the
-    author's unread reaction notification for that post, if there is one."""
+    author's unread reaction notification for that post, if there is one. Returns whether a
+    new notification was made."""
     author_id = post.author_id
     if author_id == member.pk or post.hidden or post.deleted:
-        return
+        return False
     prefs = Preferences.objects.filter(member_id=author_id).first()
     if prefs is not None and not prefs.notify_reactions:
-        return
+        return False
     if post.topic.category.read_role and not permissions.can_see(post.author, post.topic):
-        return  # the category became private to the author since they wrote
+        return False  # the category became private to the author since they wrote
     if Ignore.objects.filter(member_id=author_id, ignored=member).exists() or \
             TopicWatch.objects.filter(member_id=author_id, topic_id=post.topic_id,
                                       muted=True).exists():
-        return
+        return False
     now = timezone.now()
     grouped = Notification.objects.filter(recipient_id=author_id, post=post, kind=Kind.REACTION,
                                           read__isnull=True)
     if grouped.update(others=F("others") + 1, actor=member, reaction=kind, updated=now):
-        return  # the bell's count is the same: one notification, one more reaction in it
+        return False  # the bell's count is the same: one notification, one more reaction in it
     try:
         with transaction.atomic():
             Notification.objects.create(recipient_id=author_id, kind=Kind.REACTION, post=post,
@@ -109,13 +112,17 @@ def notify_reaction(*, post: Post, member, kind: str) -> None:
                                         created=now, updated=now)
     except IntegrityError:  # another reaction made it first: join that one
         grouped.update(others=F("others") + 1, actor=member, reaction=kind, updated=now)
-        return
-    bell_changed([author_id])
+        return False
     live.publish_bell(author_id)
+    return True
 
 
 # Reading ------------------------------------------------------------------------------------
 
+# Reading is marked from page views and links: a statement and its bump, with no transaction
+# of their own (as the page's other statements).
+
+@changes(BELL.of("member", when="read_now"), atomic=False)
 def open_notification(*, member, notification_id: int) -> Notification:
     """Mark one notification read and return it (to go to its post). One about a post the
     member may no longer see is missing, as its post is."""
@@ -123,22 +130,22 @@ def open_notification(*, member, notification_id: int) -> Notification:
         pk=notification_id, recipient=member).first()
     if notification is None or not permissions.can_see(member, notification.post):
         raise NotFound("That notification does not exist.")
-    if notification.read is None:
+    read_now = notification.read is None
+    if read_now:
         Notification.objects.filter(pk=notification.pk).update(read=timezone.now())
-        bell_changed([member])
         live.publish_bell(member.pk)
-    return notification
+    return outcome(notification, read_now=read_now)
 
 
+@changes(BELL.of("member", when="result"))
 def mark_all_read(*, member) -> int:
-    with transaction.atomic():
-        count = Notification.objects.filter(recipient=member, read__isnull=True).update(
-            read=timezone.now())
-        bell_changed([member])
-        live.publish_bell(member.pk)
+    count = Notification.objects.filter(recipient=member, read__isnull=True).update(
+        read=timezone.now())
+    live.publish_bell(member.pk)
     return count
 
 
+@changes(BELL.of("member", when="result"), atomic=False)
 def mark_seen_on_page(*, member, topic_id: int, first: int, last: int) -> int:
     """The member is looking at positions first..last of a topic: what they were notified
     about there is read (and will not be emailed)."""
@@ -146,7 +153,6 @@ def mark_seen_on_page(*, member, topic_id: int, first: int, last: int) -> int:
         recipient=member, topic_id=topic_id, read__isnull=True,
         post__position__gte=first, post__position__lte=last).update(read=timezone.now())
     if count:
-        bell_changed([member])
         live.publish_bell(member.pk)
     return count
 
@@ -156,40 +162,44 @@ def mark_seen_on_page(*, member, topic_id: int, first: int, last: int) -> int:
 TOPIC_LEVELS = {"follow", "mute", "normal"}
 
 
+@changes(STATE.of("member", when="changed"), atomic=False)
 def set_topic_watch(*, member, topic: Topic, level: str) -> str:
     """Follow a topic, mute it, or neither ('normal')."""
     if level not in TOPIC_LEVELS:
         raise Invalid("Choose follow, mute or normal.")
     if not permissions.can_see(member, topic):
         raise NotFound("That topic does not exist.")
+    watches = TopicWatch.objects.filter(member=member, topic=topic)
     if level == "normal":
-        TopicWatch.objects.filter(member=member, topic=topic).delete()
+        changed = watches.delete()[0] > 0
     else:
-        TopicWatch.objects.update_or_create(member=member, topic=topic,
-                                            defaults={"muted": level == "mute"})
-    state_changed([member])
-    return level
+        muted = level == "mute"
+        changed = watches.exclude(muted=muted).update(muted=muted) > 0
+        if not changed:  # none to switch: a new one, or the same level again
+            changed = TopicWatch.objects.get_or_create(member=member, topic=topic,
+                                                       defaults={"muted": muted})[1]
+    return outcome(level, changed=changed)
 
 
-def follow_after_posting(member, topic: Topic) -> None:
+@changes(STATE.of("member", when="result"), atomic=False)
+def follow_after_posting(member, topic: Topic) -> bool:
     """Replying or starting a topic follows it, unless the member turned that off or muted it
-    (a muted topic stays muted)."""
+    (a muted topic stays muted). Returns whether the member follows it now and did not."""
     prefs = Preferences.objects.filter(member=member).first()
     if prefs is None or prefs.follow_on_reply:
-        _, created = TopicWatch.objects.get_or_create(member=member, topic=topic)
-        if created:
-            state_changed([member])
+        return TopicWatch.objects.get_or_create(member=member, topic=topic)[1]
+    return False
 
 
+@changes(STATE.of("member", when="changed"), atomic=False)
 def set_category_follow(*, member, category: Category, follow: bool) -> bool:
     if not permissions.can_see(member, category):
         raise NotFound("That category does not exist.")
     if follow:
-        CategoryFollow.objects.get_or_create(member=member, category=category)
+        changed = CategoryFollow.objects.get_or_create(member=member, category=category)[1]
     else:
-        CategoryFollow.objects.filter(member=member, category=category).delete()
-    state_changed([member])
-    return follow
+        changed = CategoryFollow.objects.filter(member=member, category=category).delete()[0] > 0
+    return outcome(follow, changed=changed)
 
 
 def set_member_follow(*, member, other: User, follow: bool) -> bool:
@@ -202,22 +212,21 @@ def set_member_follow(*, member, other: User, follow: bool) -> bool:
     return follow
 
 
+@changes(STATE.of("member", when="changed"), BELL.of("member", when="quieted"))
 def set_ignore(*, member, other: User, ignore: bool) -> bool:
     if other.pk == member.pk:
         raise Invalid("You can't ignore yourself.")
     if ignore and permissions.is_moderator(other):
         raise Invalid("Moderators can't be ignored: they may need to reach you.")
-    with transaction.atomic():
-        if ignore:
-            Ignore.objects.get_or_create(member=member, ignored=other)
-            # What they already sent you goes quiet too.
-            Notification.objects.filter(recipient=member, actor=other,
-                                        read__isnull=True).update(read=timezone.now())
-        else:
-            Ignore.objects.filter(member=member, ignored=other).delete()
-        bell_changed([member])
-        state_changed([member])
-    return ignore
+    quieted = 0
+    if ignore:
+        changed = Ignore.objects.get_or_create(member=member, ignored=other)[1]
+        # What they already sent you goes quiet too.
+        quieted = Notification.objects.filter(recipient=member, actor=other,
+                                              read__isnull=True).update(read=timezone.now())
+    else:
+        changed = Ignore.objects.filter(member=member, ignored=other).delete()[0] > 0
+    return outcome(ignore, changed=changed, quieted=quieted)
 
 
 def save_preferences(*, member, email: str, follow_on_reply: bool,

@@ -17,9 +17,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from townsquare.accounts.models import User
-from townsquare.accounts.state import state_changed
+from townsquare.accounts.state import STATE
 from townsquare.core.errors import Forbidden, Invalid, NotFound
-from townsquare.forum.actions import bump_post_version
+from townsquare.core.invalidation import changes, outcome
+from townsquare.forum.actions import POST
 from townsquare.forum.models import Post
 from townsquare.forum.permissions import can_view_post
 from townsquare.notifications.actions import notify_reaction
@@ -29,6 +30,10 @@ from .models import Kind, Reaction
 from .permissions import can_react
 
 
+# A post's counts show on its topic's pages. Pages look for the member's reactions only in
+# topics they reacted in (a list cached under the member's state version): a first reaction
+# may add a topic to it.
+@changes(POST.of("post", when="recounted"), STATE.of("member", when="first"))
 def react_to_post(*, member, post: Post, kind: str) -> str | None:
     """Give `kind` to the post; giving the reaction the member already gave takes it back.
 
@@ -36,27 +41,32 @@ def react_to_post(*, member, post: Post, kind: str) -> str | None:
     """
     if kind not in Kind.values:
         raise Invalid(f"“{kind}” is not one of this site's reactions.", field="kind")
-    with transaction.atomic():
-        post = _locked_post(member, post.pk)
-        current = Reaction.objects.filter(post=post, user=member).first()
-        before = current.kind if current else None
-        if current and current.kind == kind:
-            current.delete()
-            result = None
-        elif current:
-            current.kind = kind
-            current.save(update_fields=["kind"])
-            result = kind
-        else:
-            Reaction.objects.create(post=post, user=member, kind=kind, created=timezone.now())
-            # Pages look for the member's reactions only in topics they reacted in (a list
-            # cached under the member's state version): this may add a topic to it.
-            state_changed([member])
-            notify_reaction(post=post, member=member, kind=kind)
-            result = kind
-        _add_reputation(post, member, weight(result) - weight(before))
-        _store_counts(post)
-    return result
+    post = _locked_post(member, post.pk)
+    current = Reaction.objects.filter(post=post, user=member).first()
+    before = current.kind if current else None
+    if current and current.kind == kind:
+        current.delete()
+        result = None
+    elif current:
+        current.kind = kind
+        current.save(update_fields=["kind"])
+        result = kind
+    else:
+        Reaction.objects.create(post=post, user=member, kind=kind, created=timezone.now())
+        notify_reaction(post=post, member=member, kind=kind)
+        result = kind
+    _add_reputation(post, member, weight(result) - weight(before))
+    return outcome(result, recounted=_store_counts(post), first=current is None)
+
+
+@changes(POST.of("post", when="recounted"))
+def remove_reaction(*, member, post: Post) -> None:
+    post = _locked_post(member, post.pk)
+    current = Reaction.objects.filter(post=post, user=member).first()
+    if current:
+        current.delete()
+        _add_reputation(post, member, -weight(current.kind))
+    return outcome(None, recounted=_store_counts(post))
 
 
 def weight(kind: str | None) -> int:
@@ -80,14 +90,16 @@ def _locked_post(member, post_id: int) -> Post:
     return post
 
 
-def _store_counts(post: Post) -> None:
-    """Recount from the reaction rows, under the post's lock, so counts never drift."""
+def _store_counts(post: Post) -> bool:
+    """Recount from the reaction rows, under the post's lock, so counts never drift; whether
+    they changed."""
     rows = Reaction.objects.filter(post=post).values("kind").annotate(n=Count("id"))
     counts = {row["kind"]: row["n"] for row in rows}
+    before = post.reaction_counts
     post.reaction_counts = {k: counts[k] for k in Kind.values if counts.get(k)}
     post.save(update_fields=["reaction_counts"])
-    bump_post_version(post)
     publish_reactions(post)
+    return post.reaction_counts != before
 
 
 RECOUNT_BATCH = 1000

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from townsquare.core.errors import Conflict, Invalid, NotFound
 from townsquare.core.inputs import member_text
+from townsquare.core.invalidation import changes, outcome
 from townsquare.forum import actions as forum_actions
+from townsquare.forum.actions import CATEGORY, POST
 from townsquare.forum.models import Category, Post, Topic
 from townsquare.uploads.actions import referenced_files
 from townsquare.uploads.models import Upload
@@ -146,19 +148,21 @@ def add_correction(*, editor, story: Story, note: str) -> Correction:
         raise Invalid("Write the correction readers will see.", field="note")
     if len(note) > NOTE_CHARS:
         raise Invalid(f"Keep a correction under {NOTE_CHARS:,} characters.", field="note")
-    with transaction.atomic():
-        story = _locked(story, Story.Status.PUBLISHED)
-        if story.topic_id is None:
-            raise Conflict("The story's topic no longer exists.")
-        correction = Correction.objects.create(topic_id=story.topic_id, note=note,
-                                               editor=editor, created=timezone.now())
-        Story.objects.filter(pk=story.pk).update(changed=None)
-        Carrier.objects.filter(story=story).update(changed=None)
-        opening = Post.objects.filter(topic_id=story.topic_id, position=1).first()
-        if opening is not None:  # its cached HTML shows the corrections
-            forum_actions.bump_post_version(opening)
-        forum_actions.bump_category_version(story.topic.category_id)
-    return correction
+    return _record_correction(editor=editor, story=story, note=note)
+
+
+# The opening post's HTML shows the corrections; the category's version as it was before.
+@changes(POST.of("opening"), CATEGORY.of("category_id"))
+def _record_correction(*, editor, story: Story, note: str) -> Correction:
+    story = _locked(story, Story.Status.PUBLISHED)
+    if story.topic_id is None:
+        raise Conflict("The story's topic no longer exists.")
+    correction = Correction.objects.create(topic_id=story.topic_id, note=note,
+                                           editor=editor, created=timezone.now())
+    Story.objects.filter(pk=story.pk).update(changed=None)
+    Carrier.objects.filter(story=story).update(changed=None)
+    opening = Post.objects.filter(topic_id=story.topic_id, position=1).first()
+    return outcome(correction, opening=opening, category_id=story.topic.category_id)
 
 
 def dismiss_change(*, editor, story: Story) -> None:
