@@ -99,14 +99,13 @@ def test_a_topic_needs_enough_replies(client, make_member, make_topic, crowd):
 
 
 def test_hidden_deleted_and_opening_posts_are_left_out(client, discussion, crowd):
-    from townsquare.forum.actions import bump_post_version
-    from townsquare.forum.models import Post
+    from townsquare.forum.actions_admin import save_post
 
     topic, replies = discussion
     for post in (topic.posts.get(position=1), *replies[:3]):
         react(post, crowd, "like", "like", "like")
-    Post.objects.filter(pk=replies[0].pk).update(hidden=True)
-    bump_post_version(replies[0])
+    replies[0].hidden = True  # as a moderator hides it from the admin
+    save_post(post=replies[0], hidden_changed=True)
     delete_post(member=replies[1].author, post=replies[1])
     assert picked(page(client, topic)) == ["3"]
 
