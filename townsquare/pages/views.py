@@ -40,10 +40,10 @@ from .unread import unread_marks
 @require_safe
 def home(request):
     stamp = queries.get_forum_stamp()
-    level = permissions.reader_level(request.user)
     if not request.user.is_authenticated:
         return guest_page(request, f"page:home:{stamp}", lambda: render(
-            request, "forum/home.html", _home_context(request)), _guest_fill(request))
+            request, "forum/home.html", _home_context(request)), _times_only)
+    level = permissions.reader_level(request.user)
     shell = cached_shell(f"shell:home:{stamp}:{level}", lambda: render_to_string(
         "forum/home.html", _home_context(request) | {"unread_slots": True}
         | holes("user_nav", "flash"), request))
@@ -62,7 +62,7 @@ def category(request, category_id: int, slug: str):
     if stamp and stamp.slug == slug and stamp.public and (
             page := _page_number(request, stamp.topic_count, settings.TOPICS_PER_PAGE)):
         key = f"page:category:{category_id}:v{stamp.version}:p{page}"
-    if hit := cached_guest_page(request, key, _guest_fill(request)):
+    if hit := cached_guest_page(request, key, _times_only):
         return hit
     cat = queries.get_category(category_id, request.user)
     if slug != cat.slug:
@@ -75,7 +75,7 @@ def category(request, category_id: int, slug: str):
                "can_start": permissions.can_start_topic(request.user, cat)}
     if not request.user.is_authenticated:
         return guest_page(request, key, lambda: render(request, "forum/category.html", context),
-                          _guest_fill(request))
+                          _times_only)
     level = permissions.reader_level(request.user)
     shell = cached_shell(
         f"shell:category:{cat.pk}:v{cat.version}:p{page}:{level}:{int(context['can_start'])}",
@@ -88,8 +88,9 @@ def category(request, category_id: int, slug: str):
     return HttpResponse(shell.fill(request, values))
 
 
-def _guest_fill(request):
-    return lambda: {}
+def _times_only() -> dict[str, str]:
+    """A guest's list page has nothing of its own: only its relative times get filled."""
+    return {}
 
 
 def _member_values(request, shell) -> dict[str, str]:
