@@ -43,10 +43,14 @@ def guest_page(request, key: str | None, build: Callable[[], HttpResponse],
     if hit := cached_guest_page(request, key, fill):
         return hit
     response = build()
-    kept = response.content
-    if fill is not None:
-        kept = Shell(response.content.decode(response.charset))
-        response.content = kept.fill(request, fill())
+    shell = Shell(response.content.decode(response.charset))
+    if fill is None:
+        # Kept whole: what its holes hold now (relative times) is kept with it, for at most
+        # GUEST_PAGE_CACHE_SECONDS.
+        response.content = kept = shell.fill(request)
+    else:
+        kept = shell
+        response.content = shell.fill(request, fill())
     # A page that used a CSRF token is a member's page, never a shared one.
     if key and is_guest(request) and response.status_code == 200 \
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):

@@ -155,10 +155,9 @@ _pieces = LocalMemo(2000)
 
 def template_shell(template: str, **context) -> Shell:
     """A small template (or partial) rendered once per worker for this context, which must be
-    plain values (the key is their repr), and cut at its holes: per-reader pieces shown on
-    many pages (a post's controls, the bell, an unread mark) cost a dictionary lookup and a
-    join."""
-    key = f"{template}|{sorted(context.items())!r}"
+    plain, hashable values, and cut at its holes: per-reader pieces shown on many pages (the
+    bell, the follow control, an unread mark) cost a dictionary lookup and a join."""
+    key = (template, *sorted(context.items()))
     shell = _pieces.get(key)
     if shell is None:
         shell = Shell(render_to_string(template, {"csrf_token": hole("csrf")} | context))

@@ -1,7 +1,9 @@
 """Unread marks on topic lists: an `unread:<topic id>` hole after each title of a member's
 list page (forum/topic_rows.html), filled for that member from one query."""
 
-from townsquare.core.shell import filled
+from django.utils.html import escape
+
+from townsquare.core.shell import template_shell
 from townsquare.forum.queries import list_unread
 
 _PREFIX = "unread:"
@@ -15,7 +17,9 @@ def unread_marks(request, shell) -> dict[str, str]:
     marks = {}
     for topic_id, unread in list_unread(request.user.pk, ids).items():
         if not unread.all_read:
-            marks[f"{_PREFIX}{topic_id}"] = filled(
-                request, "forum/topic_rows.html#unread_mark", url=unread.url,
-                never_read=unread.never_read, count=unread.new_count)
+            count = unread.new_count
+            mark = template_shell("forum/topic_rows.html#unread_mark",
+                                  never_read=unread.never_read, plural=count != 1)
+            marks[f"{_PREFIX}{topic_id}"] = mark.fill(
+                request, {"url": escape(unread.url), "count": str(count)})
     return marks

@@ -42,7 +42,7 @@ def home(request):
     stamp = queries.get_forum_stamp()
     if not request.user.is_authenticated:
         return guest_page(request, f"page:home:{stamp}", lambda: render(
-            request, "forum/home.html", _home_context(request)), _times_only)
+            request, "forum/home.html", _home_context(request)))
     level = permissions.reader_level(request.user)
     shell = cached_shell(f"shell:home:{stamp}:{level}", lambda: render_to_string(
         "forum/home.html", _home_context(request) | {"unread_slots": True}
@@ -62,7 +62,7 @@ def category(request, category_id: int, slug: str):
     if stamp and stamp.slug == slug and stamp.public and (
             page := _page_number(request, stamp.topic_count, settings.TOPICS_PER_PAGE)):
         key = f"page:category:{category_id}:v{stamp.version}:p{page}"
-    if hit := cached_guest_page(request, key, _times_only):
+    if hit := cached_guest_page(request, key):
         return hit
     cat = queries.get_category(category_id, request.user)
     if slug != cat.slug:
@@ -71,11 +71,11 @@ def category(request, category_id: int, slug: str):
     page = parse_page(request, last_page)
     context = {"category": cat, "page": page, "last_page": last_page,
                "page_links": page_links(page, last_page),
-               "topics": queries.list_category_topics(cat, page),
+               # Called by the template, so only when the page is rendered, not filled.
+               "topics": lambda: queries.list_category_topics(cat, page),
                "can_start": permissions.can_start_topic(request.user, cat)}
     if not request.user.is_authenticated:
-        return guest_page(request, key, lambda: render(request, "forum/category.html", context),
-                          _times_only)
+        return guest_page(request, key, lambda: render(request, "forum/category.html", context))
     level = permissions.reader_level(request.user)
     shell = cached_shell(
         f"shell:category:{cat.pk}:v{cat.version}:p{page}:{level}:{int(context['can_start'])}",
@@ -86,11 +86,6 @@ def category(request, category_id: int, slug: str):
                               category_id=cat.pk, following=is_following_category(
                                   request.user, cat))
     return HttpResponse(shell.fill(request, values))
-
-
-def _times_only() -> dict[str, str]:
-    """A guest's list page has nothing of its own: only its relative times get filled."""
-    return {}
 
 
 def _member_values(request, shell) -> dict[str, str]:

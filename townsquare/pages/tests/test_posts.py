@@ -114,7 +114,7 @@ def test_the_pieces_filled_into_pages_are_well_formed(rf, make_member, make_topi
               filled(request, "notifications/category_follow.html",
                      category_id=topic.category_id, following=False),
               filled(request, "forum/topic.html#quotes_note", topic_id=topic.pk, count=2),
-              filled(request, "forum/topic_rows.html#unread_mark", url="/t/1/x/",
-                     never_read=False, count=2),
+              filled(request, "forum/topic_rows.html#unread_mark", {"url": "/t/1/x/"},
+                     never_read=False, plural=True),
               filled(request, "components/post.html#ignored", {"post": "<p>x</p>"})]
     assert all(well_formed(piece) for piece in pieces), pieces
