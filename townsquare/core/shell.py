@@ -98,6 +98,14 @@ class Shell:
                            in zip(pieces[1::3], pieces[2::3], self.parts[1:], strict=True))
         self.names = frozenset(hole[0] for hole in self.holes)
 
+    def source(self) -> str:
+        """The text the shell was cut from, holes and all (to build a larger shell)."""
+        out = [self.parts[0]]
+        for name, default, _, after in self.holes:
+            out.append(hole(name, default=default))
+            out.append(after)
+        return "".join(out)
+
     def fill(self, request, values: Values | None = None, *,
              now: datetime | None = None) -> str:
         """The text for this reader: each hole gets its value in `values`, else its family's
@@ -105,14 +113,16 @@ class Shell:
         get = (values or _NONE).get
         out = [self.parts[0]]
         append = out.append
-        times = None
+        times = token = None
         for name, default, family, after in self.holes:
             value = get(name)
             if value is None:
                 if family == _PLAIN:
                     value = default
                 elif family == _CSRF:
-                    value = csrf_token(request) if request is not None else ""
+                    if token is None:
+                        token = csrf_token(request) if request is not None else ""
+                    value = token
                 else:
                     if times is None:
                         times = _times_at(now)

@@ -1,14 +1,13 @@
 """A topic's posts put together for one reader.
 
-A post reaches a reader in two layers, both from `pages/post.html`: its `inner` part (author,
-time, body, attribution), rendered once per post version for everyone, and the `post` around
-it with the controls one *kind* of reader gets (`May`: react, quote, edit, delete, restore),
-rendered once per post version and kind and kept as a shell (core/shell.py) whose holes take
-what differs between readers of a kind: their CSRF token, the reaction they pressed, the
-relative time. Each page of a topic is kept, per topic version, as its posts' entries
-(`Entry`), so a page view is a cache lookup, one query for the reader's reactions, and a
-fill per post. The page, the reply's htmx answer, the reaction's htmx answer and the live
-push all come from here.
+A post reaches a reader in two layers, both from `components/post.html`: its `inner` part
+(author, time, body, attribution), rendered once per post version for everyone
+(forum/entries.py), and the `post` around it with the controls one *kind* of reader gets
+(`May`: react, quote, edit, delete, restore, and which reaction is their own), rendered once per
+post version and kind and kept as a shell (core/shell.py) whose holes take the reader's CSRF
+token and the relative time. A page's run of posts as one kind of reader gets them is joined
+into one shell per worker, so a member's view of a page is a lookup and one fill. The page, the
+reply's htmx answer and the live push all come from here.
 """
 
 import time
@@ -18,7 +17,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from townsquare.core.memo import versioned_page_part
+from townsquare.core.memo import LocalMemo, versioned_page_part
 from townsquare.core.shell import Shell, template_shell
 from townsquare.forum import permissions
 from townsquare.forum.entries import Entry, entries_of
@@ -54,10 +53,11 @@ class May(NamedTuple):
     delete: bool = False
     restore: bool = False
     collected: bool = False  # the reader collects this post to quote it
+    pressed: str = ""  # the reader's own reaction to it
 
     @classmethod
     def of(cls, entry: Entry, reader: Reader, *, edit_after: float,
-           collected: bool = False) -> "May":
+           collected: bool = False, pressed: str = "") -> "May":
         if entry.hidden:
             return cls()
         moderator, own = reader.moderator, reader.member_id == entry.author_id
@@ -67,6 +67,7 @@ class May(NamedTuple):
         return cls(
             react=reader.member_id is not None and not own,
             reply=reader.can_reply, collected=reader.can_reply and collected,
+            pressed=pressed if reader.member_id is not None and not own else "",
             edit=moderator or (open_to_author and entry.created >= edit_after),
             delete=moderator or (open_to_author
                                  and not (entry.opening and reader.post_count > 1)))
@@ -74,7 +75,8 @@ class May(NamedTuple):
 
 def post_shell(entry: Entry, may: May) -> Shell:
     """The post as this kind of reader gets it, cut at its holes (kept per version and kind)."""
-    key = f"post:{entry.pk}:v{entry.version}:{''.join('1' if f else '0' for f in may)}"
+    key = f"post:{entry.pk}:v{entry.version}:{may.pressed}:" + "".join(
+        "1" if flag else "0" for flag in may[:-1])
     return versioned_page_part(key, lambda: Shell(render_to_string("components/post.html#post", {
         "entry": entry, "may": may, "kinds": KINDS,
         "counts": reaction_summary(entry.reaction_counts)})), PART_SECONDS)
@@ -85,25 +87,34 @@ def edit_after() -> float:
     return time.time() - settings.POST_EDIT_WINDOW
 
 
-def pressed(mine: dict[int, str]) -> dict[str, str]:
-    """The `pressed` holes of the reader's own reactions."""
-    return {f"pressed:{pk}:{kind}": "true" for pk, kind in mine.items()}
+# A run of posts as one kind of reader gets them, joined into one shell: most members get the
+# same controls on a page, so most views of it are one lookup and one fill.
+_runs = LocalMemo(1000)
 
 
 def render_entries(request, topic, entries, *, can_reply: bool, mine: dict[int, str],
                    collected: frozenset[int] = frozenset()) -> str:
     reader = Reader.of(request.user, topic, can_reply=can_reply)
     after = edit_after()
-    values = pressed(mine)
     ignored = ignored_ids(request.user) if reader.member_id else frozenset()
-    parts = []
-    for entry in entries:
-        html = post_shell(entry, May.of(entry, reader, edit_after=after,
-                                        collected=entry.pk in collected)).fill(request, values)
-        if entry.author_id in ignored:
-            html = template_shell("components/post.html#ignored").fill(request, {"post": html})
-        parts.append(html)
-    return "".join(parts)
+    kinds = tuple((entry.pk, entry.version, entry.author_id in ignored,
+                   May.of(entry, reader, edit_after=after, collected=entry.pk in collected,
+                          pressed=mine.get(entry.pk, "")))
+                  for entry in entries)
+    shell = _runs.get(kinds)
+    if shell is None:
+        shell = Shell("".join(_source(entry, may, hide)
+                              for entry, (_, _, hide, may) in zip(entries, kinds, strict=True)))
+        _runs.put(kinds, shell)
+    return shell.fill(request)
+
+
+def _source(entry: Entry, may: May, hide: bool) -> str:
+    """The post's HTML with its holes still in: wrapped for a reader who ignores its author."""
+    source = post_shell(entry, may).source()
+    if hide:
+        source = template_shell("components/post.html#ignored").fill(None, {"post": source})
+    return source
 
 
 def render_posts(request, topic, posts: list[Post], *, can_reply: bool) -> SafeString:

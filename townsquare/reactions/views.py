@@ -30,6 +30,6 @@ def reactions_html(request, post, *, mine: str | None) -> str:
     """The post's reactions block (components/post.html#reactions) for the member who just
     reacted: their own button pressed."""
     shell = Shell(render_to_string("components/post.html#reactions", {
-        "entry": Entry.of(post), "may": {"react": True}, "kinds": KINDS,
+        "entry": Entry.of(post), "may": {"react": True, "pressed": mine or ""}, "kinds": KINDS,
         "counts": reaction_summary(post.reaction_counts)}))
-    return shell.fill(request, {f"pressed:{post.pk}:{mine}": "true"} if mine else {})
+    return shell.fill(request)
