@@ -47,7 +47,7 @@ def guest_page(request, key: str | None, build: Callable[[], HttpResponse],
     if fill is None:
         # Kept whole: what its holes hold now (relative times) is kept with it, for at most
         # GUEST_PAGE_CACHE_SECONDS.
-        response.content = kept = shell.fill(request)
+        response.content = kept = shell.fill(request).encode(response.charset)
     else:
         kept = shell
         response.content = shell.fill(request, fill())
