@@ -89,7 +89,7 @@ def edit_after() -> float:
 
 # A run of posts as one kind of reader gets them, joined into one shell: most members get the
 # same controls on a page, so most views of it are one lookup and one fill.
-_runs = LocalMemo(1000)
+_runs = LocalMemo(300)  # like core.memo.pages_memo: a few hundred pages of posts at most
 
 
 def render_entries(request, topic, entries, *, can_reply: bool, mine: dict[int, str],
