@@ -14,12 +14,15 @@ def unread_marks(request, shell) -> dict[str, str]:
     ids = [int(name[len(_PREFIX):]) for name in shell.names if name.startswith(_PREFIX)]
     if not ids or not request.user.is_authenticated:
         return {}
-    marks = {}
+    marks, shells = {}, {}
     for topic_id, unread in list_unread(request.user.pk, ids).items():
         if not unread.all_read:
             count = unread.new_count
-            mark = template_shell("forum/topic_rows.html#unread_mark",
-                                  never_read=unread.never_read, plural=count != 1)
+            kind = (unread.never_read, count != 1)
+            mark = shells.get(kind)
+            if mark is None:
+                mark = shells[kind] = template_shell("forum/topic_rows.html#unread_mark",
+                                                     never_read=kind[0], plural=kind[1])
             marks[f"{_PREFIX}{topic_id}"] = mark.fill(
                 request, {"url": escape(unread.url), "count": str(count)})
     return marks
