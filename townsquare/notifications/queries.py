@@ -6,7 +6,7 @@ from townsquare.accounts.state import member_state
 from townsquare.forum.models import Post
 from townsquare.forum.permissions import visible_filter
 
-from .models import CategoryFollow, Ignore, Notification, Preferences, TopicWatch
+from .models import CategoryFollow, Ignore, MemberFollow, Notification, Preferences, TopicWatch
 
 BELL_SECONDS = 3600
 
@@ -72,6 +72,11 @@ def following(member) -> dict:
 
 def topic_level(member, topic_id: int) -> str:
     return following(member)["topics"].get(topic_id, "normal")
+
+
+def is_following(member, other) -> bool:
+    """Whether `member` follows `other` (the profile page's follow button)."""
+    return MemberFollow.objects.filter(member=member, followed=other).exists()
 
 
 def is_following_category(member, category) -> bool:

@@ -11,8 +11,7 @@ from townsquare.core.errors import NotFound
 from townsquare.core.inputs import PAGE_DIGITS, whole_number
 from townsquare.core.pagination import Page, page_links
 from townsquare.forum.queries import list_member_posts, list_member_topics
-from townsquare.notifications.queries import ignored_ids
-from townsquare.notifications.queries_following import is_following
+from townsquare.notifications.queries import ignored_ids, is_following
 
 
 @require_safe

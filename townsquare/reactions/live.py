@@ -2,10 +2,9 @@
 
 from django.template.loader import render_to_string
 
-from townsquare.forum.entries import Entry
 from townsquare.live.events import publish
 
-from .queries import reaction_summary
+from .queries import reactions_block
 
 
 def _audience(post) -> str:
@@ -15,6 +14,5 @@ def _audience(post) -> str:
 def publish_reactions(post) -> None:
     """The post's new counts (the block guests see: readers' own buttons stay as they are)."""
     publish(post.topic_id, "reactions", lambda: {"post": post.pk, "html": render_to_string(
-        "components/post.html#reactions", {"entry": Entry.of(post), "may": {},
-                                           "counts": reaction_summary(post.reaction_counts)})},
+        "components/post.html#reactions", reactions_block(post, may={}))},
         audience=_audience(post))

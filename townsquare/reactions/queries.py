@@ -1,6 +1,7 @@
 from django.db import connection
 
 from townsquare.accounts.state import member_state
+from townsquare.forum.entries import Entry
 
 from .models import Kind, Reaction
 
@@ -30,6 +31,13 @@ def get_member_reactions(member, post_ids, *, topic_id: int | None = None) -> di
 def reaction_summary(counts: dict) -> list[tuple[str, str, int]]:
     """(kind, label, count) for each reaction a post has, in the site's order."""
     return [(k, label, counts[k]) for k, label in KINDS if counts.get(k)]
+
+
+def reactions_block(post, *, may: dict) -> dict:
+    """Context for a post's reactions block (components/post.html#reactions) outside a page:
+    the answer to a reaction, the counts pushed live. `may`: react, pressed."""
+    return {"entry": Entry.of(post), "may": may, "kinds": KINDS,
+            "counts": reaction_summary(post.reaction_counts)}
 
 
 def reacted_topics(member) -> frozenset[int]:

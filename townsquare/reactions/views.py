@@ -6,11 +6,10 @@ from townsquare.core.errors import Forbidden
 from townsquare.core.http import see_other
 from townsquare.core.ratelimit import check_rate
 from townsquare.core.shell import Shell
-from townsquare.forum.entries import Entry
 from townsquare.forum.queries import get_post
 
 from . import actions
-from .queries import KINDS, reaction_summary
+from .queries import reactions_block
 
 
 @require_POST
@@ -29,7 +28,5 @@ def post_react(request, post_id: int):
 def reactions_html(request, post, *, mine: str | None) -> str:
     """The post's reactions block (components/post.html#reactions) for the member who just
     reacted: their own button pressed."""
-    shell = Shell(render_to_string("components/post.html#reactions", {
-        "entry": Entry.of(post), "may": {"react": True, "pressed": mine or ""}, "kinds": KINDS,
-        "counts": reaction_summary(post.reaction_counts)}))
-    return shell.fill(request)
+    return Shell(render_to_string("components/post.html#reactions", reactions_block(
+        post, may={"react": True, "pressed": mine or ""}))).fill(request)

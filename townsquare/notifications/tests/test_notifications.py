@@ -12,7 +12,7 @@ from townsquare.core.markup import quote_block
 from townsquare.forum.actions import edit_post, post_reply, start_topic
 from townsquare.notifications import actions, emails
 from townsquare.notifications.models import Notification, Preferences, TopicWatch
-from townsquare.notifications.queries_following import is_following
+from townsquare.notifications.queries import is_following
 from townsquare.reactions.actions import react_to_post
 
 pytestmark = pytest.mark.django_db
